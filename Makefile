@@ -1,0 +1,43 @@
+# Quick start: `make serve` (build kb.db from data/ and browse it) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8001
+DATA := $(wildcard data/*.txt)
+
+.PHONY: serve test test-all bench fuzz loadtest model clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# CPU torch first (pinned, from local disk): an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/kb model --silent
+	touch $(STAMP)
+
+kb.db: $(STAMP) $(DATA)
+	$(BIN)/kb build kb.db data/
+
+serve: kb.db
+	$(BIN)/datasette serve kb.db -m metadata.yml --plugins-dir plugins/ \
+	  --setting sql_time_limit_ms 3000 --setting default_page_size 50 \
+	  -h 127.0.0.1 -p $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+test-all: $(STAMP)
+	$(BIN)/pytest -q -m "slow or not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+fuzz: $(STAMP)
+	$(BIN)/pytest -q tests/test_fuzz.py --fuzz
+
+clean:
+	rm -rf kb.db kb.db-wal kb.db-shm .pytest_cache

@@ -1,0 +1,262 @@
+"""Store parsed declarations in kb.db: one transaction per input file, idempotent."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import segment
+from .migrations import DECLARATION_TEXT_COLUMNS, migrations
+from .parse import PARSER_VERSION, Declaration, ParseError, parse_text, read_text
+
+
+@dataclass
+class SaveResult:
+    path: str
+    status: str  # ingested, unchanged, replaced, failed
+    declarations: int = 0
+    indicators: int = 0
+    policies: int = 0
+    warnings: int = 0
+    error: str | None = None
+    declaration_ids: list[str] = field(default_factory=list)
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (creating if needed) a knowledge base and bring its schema up to date."""
+    db = Database(path)
+    db.execute("pragma journal_mode=wal")
+    db.execute("pragma foreign_keys=on")
+    migrations.apply(db)
+    return db
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def policy_id(title: str | None, doc_number: str | None) -> str:
+    basis = f"doc:{doc_number}" if doc_number else f"title:{title}"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_after_declarations: int | None = None
+                ) -> SaveResult:
+    """Parse one file and store it, replacing what an earlier version of the same path stored.
+
+    Nothing is written for an unchanged file. A file that cannot be read is
+    recorded in ``parse_failures`` and leaves no other rows behind.
+
+    :param fail_after_declarations: raise after storing this many declarations (to test atomicity).
+    """
+    path = str(path)
+    if data is None:
+        data = Path(path).read_bytes()
+    digest = sha256(data)
+    existing = list(db.query("select id, path from sources where sha256 = ?", [digest]))
+    if existing:
+        return SaveResult(path, "unchanged")
+    try:
+        text = read_text(data, path)
+        result = parse_text(text)
+    except ParseError as e:
+        with db.atomic():
+            db["parse_failures"].insert({"path": path, "sha256": digest, "line": e.line, "reason": str(e),
+                                         "failed_at": now()})
+        return SaveResult(path, "failed", error=str(e))
+    previous = [r["id"] for r in db.query("select id from sources where path = ?", [path])]
+    source_id = digest[:16]
+    out = SaveResult(path, "replaced" if previous else "ingested")
+    with db.atomic():
+        for old in previous:
+            delete_source(db, old)
+        db["parse_failures"].delete_where("path = ?", [path])
+        db["sources"].insert({
+            "id": source_id, "path": path, "sha256": digest, "size": len(data), "text": text,
+            "parser_version": PARSER_VERSION, "ingested_at": now(), "declarations": len(result.declarations),
+            "warnings": 0,
+        })
+        seen: dict[str, int] = {}
+        for n, decl in enumerate(result.declarations):
+            if fail_after_declarations is not None and n >= fail_after_declarations:
+                raise RuntimeError(f"injected failure after {n} declarations")
+            base = decl.key
+            seen[base] = seen.get(base, 0) + 1
+            decl_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+            counts = save_declaration(db, decl, decl_id, source_id)
+            out.declarations += 1
+            out.indicators += counts[0]
+            out.policies += counts[1]
+            out.warnings += len(decl.warnings)
+            out.declaration_ids.append(decl_id)
+        for w in result.warnings:
+            db["parse_warnings"].insert({"source_id": source_id, "declaration_id": None, "line": w.line,
+                                         "text": w.text, "reason": w.reason})
+            out.warnings += 1
+        db["sources"].update(source_id, {"warnings": out.warnings})
+        merge_policies(db)
+    return out
+
+
+def delete_source(db: Database, source_id: str) -> None:
+    """Remove a source and everything derived from it (declarations, indicators, links, FTS rows)."""
+    ids = [r["id"] for r in db.query("select id from declarations where source_id = ?", [source_id])]
+    for decl_id in ids:
+        delete_declaration(db, decl_id)
+    db["parse_warnings"].delete_where("source_id = ?", [source_id])
+    db["sources"].delete_where("id = ?", [source_id])
+    db.execute("delete from policies where id not in (select policy_id from declaration_policies)")
+    db.execute("delete from policies_fts where rowid not in (select rowid from policies)")
+
+
+def delete_declaration(db: Database, decl_id: str) -> None:
+    row = next(db.query("select rowid from declarations where id = ?", [decl_id]), None)
+    if row is None:
+        return
+    db.execute("delete from declarations_fts where rowid = ?", [row["rowid"]])
+    db.execute("delete from indicators_fts where rowid in (select rowid from indicators where declaration_id = ?)",
+               [decl_id])
+    for table in ("indicators", "funds", "declaration_policies"):
+        db[table].delete_where("declaration_id = ?", [decl_id])
+    db["parse_warnings"].delete_where("declaration_id = ?", [decl_id])
+    if "embeddings" in db.table_names():
+        db.execute("delete from embeddings where item_id = ? or item_id like ?", [decl_id, decl_id + ":%"])
+    db["declarations"].delete_where("id = ?", [decl_id])
+
+
+def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str) -> tuple[int, int]:
+    """Write one declaration with its funds, indicators, policy links and search rows."""
+    if db["declarations"].count_where("id = ?", [decl_id]):
+        # the same project already came from another file: the newest input wins
+        other = db["declarations"].get(decl_id)["source_id"]
+        delete_declaration(db, decl_id)
+        db["parse_warnings"].insert({"source_id": source_id, "declaration_id": decl_id, "line": d.first_line,
+                                     "text": d.name or "", "reason": f"replaces the same declaration from source {other}"})
+    row = {
+        "id": decl_id, "name": d.name, "year": d.year, "dept_code": d.dept_code, "dept_name": d.dept_name,
+        "implementer": d.implementer, "attribute": d.attribute, "category": d.category,
+        "period_years": d.period_years, "funds_total": d.funds_total, "funds_annual": d.funds_annual,
+        "overview": d.overview, "basis": d.basis, "necessity": d.necessity, "safeguards": d.safeguards,
+        "plan": d.plan, "goal_period": d.goal_period, "goal_annual": d.goal_annual,
+        "responsible": d.responsible, "contact": d.contact, "phone": d.phone, "filed_at": d.filed_at,
+        "title": d.title, "source_id": source_id, "first_line": d.first_line, "last_line": d.last_line,
+        "pages": d.pages, "indicator_count": len(d.indicators), "warning_count": len(d.warnings),
+    }
+    db["declarations"].insert(row)
+    rowid = next(db.query("select rowid from declarations where id = ?", [decl_id]))["rowid"]
+    db["funds"].insert_all(
+        {"declaration_id": decl_id, "period": period, "source": "总额" if src == "total" else src, "amount": amount}
+        for (period, src), amount in d.funds.items()
+    )
+    indicator_rows = []
+    for seq, ind in enumerate(d.indicators):
+        indicator_rows.append({
+            "id": f"{decl_id}:{seq}", "declaration_id": decl_id, "period": ind.period, "level1": ind.level1,
+            "level2": ind.level2, "name": ind.name, "value": ind.value, "op": ind.op, "number": ind.number,
+            "unit": ind.unit, "line": ind.line, "seq": seq,
+        })
+    if indicator_rows:
+        db["indicators"].insert_all(indicator_rows)
+        for r in db.query("select rowid, name, level1, level2, value from indicators where declaration_id = ?",
+                          [decl_id]):
+            db.execute("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)", [
+                r["rowid"], segment.seg_index(r["name"]),
+                segment.seg_index(" ".join(x for x in (r["level1"], r["level2"]) if x)), segment.seg_index(r["value"])])
+    linked: set[str] = set()
+    for p in d.policies:
+        pid = save_policy(db, p.title, p.doc_number)
+        if pid in linked:
+            continue
+        linked.add(pid)
+        db["declaration_policies"].insert({"declaration_id": decl_id, "policy_id": pid, "field": p.field})
+    for w in d.warnings:
+        db["parse_warnings"].insert({"source_id": source_id, "declaration_id": decl_id, "line": w.line,
+                                     "text": w.text, "reason": w.reason})
+    goals = " ".join(x for x in (d.goal_period, d.goal_annual) if x)
+    indicator_text = " ".join(f"{i.name} {i.value or ''}" for i in d.indicators if i.period == "实施期") or " ".join(
+        f"{i.name} {i.value or ''}" for i in d.indicators)
+    db.execute(
+        "insert into declarations_fts(rowid, name, dept, overview, basis, necessity, safeguards, plan, goals, indicators)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [rowid, segment.seg_index(d.name), segment.seg_index(" ".join(x for x in (d.dept_name, d.implementer) if x)),
+         segment.seg_index(d.overview), segment.seg_index(d.basis), segment.seg_index(d.necessity),
+         segment.seg_index(d.safeguards), segment.seg_index(d.plan), segment.seg_index(goals),
+         segment.seg_index(indicator_text)],
+    )
+    return len(indicator_rows), len(linked)
+
+
+def save_policy(db: Database, title: str | None, doc_number: str | None) -> str:
+    """Find or create a policy; a document number identifies it, a title identifies one without."""
+    if doc_number:
+        pid = policy_id(None, doc_number)
+        existing = db["policies"].count_where("id = ?", [pid])
+        if existing:
+            if title:
+                db.execute("update policies set title = ? where id = ? and title is null", [title, pid])
+                _refresh_policy_fts(db, pid)
+            return pid
+    else:
+        match = next(db.query("select id from policies where title = ? and doc_number is not null", [title]), None)
+        if match:
+            return match["id"]
+        pid = policy_id(title, None)
+        if db["policies"].count_where("id = ?", [pid]):
+            return pid
+    db["policies"].insert({"id": pid, "title": title, "doc_number": doc_number})
+    _refresh_policy_fts(db, pid)
+    return pid
+
+
+def _refresh_policy_fts(db: Database, pid: str) -> None:
+    row = next(db.query("select rowid, title, doc_number from policies where id = ?", [pid]))
+    db.execute("delete from policies_fts where rowid = ?", [row["rowid"]])
+    db.execute("insert into policies_fts(rowid, title, doc_number) values (?, ?, ?)",
+               [row["rowid"], segment.seg_index(row["title"]), segment.seg_index(row["doc_number"])])
+
+
+def merge_policies(db: Database) -> None:
+    """A title first seen without a number joins the numbered policy of the same title."""
+    pairs = list(db.query(
+        "select t.id as title_id, n.id as number_id from policies t join policies n"
+        " on t.title = n.title and t.doc_number is null and n.doc_number is not null"))
+    for p in pairs:
+        db.execute(
+            "insert or ignore into declaration_policies(declaration_id, policy_id, field)"
+            " select declaration_id, ?, field from declaration_policies where policy_id = ?",
+            [p["number_id"], p["title_id"]])
+        db.execute("delete from declaration_policies where policy_id = ?", [p["title_id"]])
+        db.execute("delete from policies_fts where rowid = (select rowid from policies where id = ?)", [p["title_id"]])
+        db.execute("delete from policies where id = ?", [p["title_id"]])
+
+
+def iter_input_files(paths: list[str | Path]) -> list[Path]:
+    """Expand folders into their ``.txt`` files (sorted), keep files as given."""
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in (".txt", ".tsv", ".md")))
+        else:
+            files.append(p)
+    return files
+
+
+def declaration_text_for_embedding(row: dict) -> str:
+    """What a declaration means, in one passage: name, overview and goals."""
+    parts = [row.get("name") or ""]
+    for col in ("overview", "goal_period", "necessity"):
+        if row.get(col):
+            parts.append(row[col])
+    return "。".join(p for p in parts if p)[:1000]
+
+
+__all__ = ["open_db", "ingest_file", "iter_input_files", "DECLARATION_TEXT_COLUMNS"]

@@ -1,0 +1,83 @@
+"""Chinese word segmentation for indexing and querying: the only module that imports jieba.
+
+Index text with :func:`seg_index` (``cut_for_search``: words plus their
+sub-words, so 申报 is found inside 申报表 and 取暖 inside 清洁取暖) and turn a
+user's query into an FTS5 expression with :func:`fts_query` (plain ``cut`` on
+the same tokenizer and user dictionary).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from pathlib import Path
+
+USER_DICT = Path(__file__).with_name("userdict.txt")
+_tokenizer = None
+_lock = threading.Lock()
+
+# Document-number brackets in any form are indexed as 〔〕 so 阳乡振发【2022】25号 meets 阳乡振发(2022)25号.
+_DOC_BRACKETS = re.compile(r"[\[【(（［〔]\s*((?:19|20)\d{2})\s*[\]】)）］〕]")
+_PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+STOPWORDS = frozenset("的 了 和 与 及 或 等 在 对 为 是 将 把 由 于 之 其 中 各 个 所 以 并 也 就 都 而 且 被 从 到 向 按 年度 项目".split())
+
+
+def _get():
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.load_userdict(str(USER_DICT))
+                _tokenizer = tok
+    return _tokenizer
+
+
+def normalise(text: str) -> str:
+    """Full-width ASCII to half-width, document-number brackets to 〔〕, lower-case Latin."""
+    text = "".join(ch if ch in "《》〔〕【】“”、，。；：≥≤" else unicodedata.normalize("NFKC", ch) for ch in text)
+    text = _DOC_BRACKETS.sub(r"〔\1〕", text)
+    return text.lower()
+
+
+def _keep(token: str) -> bool:
+    token = token.strip()
+    return bool(token) and not _PUNCT.match(token)
+
+
+def seg_index(text: str | None) -> str:
+    """Space-separated tokens for an FTS5 column: every word and its dictionary sub-words."""
+    if not text:
+        return ""
+    return " ".join(t for t in _get().cut_for_search(normalise(text)) if _keep(t))
+
+
+def seg_query(text: str | None) -> list[str]:
+    """Query tokens: jieba's plain cut, punctuation and stop words removed, order kept, no repeats."""
+    if not text:
+        return []
+    out: list[str] = []
+    for t in _get().cut(normalise(text)):
+        t = t.strip()
+        if _keep(t) and t not in STOPWORDS and t not in out:
+            out.append(t)
+    if not out:  # a query of only stop words still means something
+        out = [t.strip() for t in _get().cut(normalise(text)) if _keep(t)]
+    return out
+
+
+def fts_query(text: str | None, mode: str = "and") -> str:
+    """An FTS5 MATCH expression for a user query: each token quoted, joined by AND or OR.
+
+    Quoting makes any user input safe (no FTS5 syntax errors from ``"``, ``-``, ``*``, ``:``).
+    """
+    tokens = seg_query(text)
+    if not tokens:
+        return '""'
+    quoted = ['"' + t.replace('"', '""') + '"' for t in tokens]
+    return (" OR " if mode == "or" else " AND ").join(quoted)
