@@ -60,6 +60,7 @@ def build(db_path, paths, silent, no_embed, model):
         if pending:
             with _progress(length=pending, label="Embedding", silent=silent) as bar:
                 embed_pending(db, embedder, progress=bar.update)
+    db.execute("pragma wal_checkpoint(truncate)")
     counts = {t: db[t].count for t in ("declarations", "indicators", "policies", "parse_warnings")}
     click.echo(
         f"{db_path}: {counts['declarations']} declarations, {counts['indicators']} indicators, "

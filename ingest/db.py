@@ -68,10 +68,12 @@ def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_
         text = read_text(data, path)
         result = parse_text(text)
     except ParseError as e:
+        reason = str(e) if str(e).startswith(path) else f"{path}: {e}"
         with db.atomic():
-            db["parse_failures"].insert({"path": path, "sha256": digest, "line": e.line, "reason": str(e),
+            db["parse_failures"].delete_where("path = ? and sha256 = ?", [path, digest])
+            db["parse_failures"].insert({"path": path, "sha256": digest, "line": e.line, "reason": reason,
                                          "failed_at": now()})
-        return SaveResult(path, "failed", error=str(e))
+        return SaveResult(path, "failed", error=reason)
     previous = [r["id"] for r in db.query("select id from sources where path = ?", [path])]
     source_id = digest[:16]
     out = SaveResult(path, "replaced" if previous else "ingested")

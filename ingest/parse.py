@@ -128,7 +128,7 @@ HEADER_LABELS: dict[str, tuple[str, ...]] = {
 }
 SIGNATURE_LABELS: dict[str, tuple[str, ...]] = {
     "responsible": ("负责人", "项目负责人", "单位负责人"),
-    "contact": ("经办人", "填表人", "联系人"),
+    "contact": ("经办人", "填表人", "填报人", "联系人"),
     "phone": ("联系电话", "电话"),
     "filed_at": ("填报日期", "填表日期", "申报日期"),
 }
@@ -224,7 +224,7 @@ def is_noise(cell: str) -> bool:
         return True
     if HAN.search(c):
         return False
-    if re.fullmatch(r"[≥≤<>=~约]*\d[\d.,%]*[a-zA-Z%/]*", c):
+    if re.fullmatch(r"[≥≤<>=~约]*\d[\d.,%()（）]*[a-zA-Z%/()（）]*", c):
         return False
     return True
 
@@ -308,7 +308,7 @@ def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrativ
                 continue
             if len(joined) > len(label) + 3 or joined[0] != label[0] and joined[:2] not in label:
                 continue
-            score = 1.0 if len(joined) >= 4 and label.startswith(joined) else similarity(joined, label)
+            score = 1.0 if len(joined) >= 5 and label.startswith(joined) else similarity(joined, label)
             if score >= 0.72 and (fuzzy is None or score > fuzzy.score + 1e-9 or (score >= fuzzy.score and k > fuzzy.cells_used)):
                 fuzzy = LabelHit(group, key, label, k, "", score)
     best = prefix_hit
@@ -731,6 +731,13 @@ def _parse_line(st: _PageState, line: Line) -> None:
     if not HAN.search(joined):
         _warn(st, line, "unreadable line (no Chinese text): skipped")
         return
+    if len(line.cells) == 1:
+        words = re.split(r"[ \u3000]{1,}", line.cells[0][1])
+        if len(words) >= 3 and any(level_of(w) for w in words):
+            # OCR text with no column separators: spaces are the only cell boundaries left
+            line = Line(line.no, [(line.cells[0][0] + i, w) for i, w in enumerate(words) if w])
+            texts = line.texts
+            _warn(st, line, "no column separators: cells split at spaces")
 
     # signature line(s)
     if _has_signature(texts):
@@ -979,6 +986,20 @@ ATTRIBUTES = ("一次性项目", "经常性项目", "延续性项目", "新增�
 
 def _apply_header(st: _PageState, line: Line, key: str, rest: list[str]) -> None:
     d = st.decl
+    # OCR text: ``城区公厕改造工程 主管部门及代码 305-…`` has a second label inside one cell
+    expanded: list[str] = []
+    for cell in rest:
+        pieces = [cell]
+        for _g, _k, label in ALL_LABELS:
+            if _g != "header" or len(label) < 4:
+                continue
+            nxt = []
+            for piece in pieces:
+                m = re.search(r"\s" + re.escape(label), piece)
+                nxt.extend([piece[:m.start()], piece[m.start():].strip()] if m else [piece])
+            pieces = nxt
+        expanded.extend(p for p in pieces if p.strip())
+    rest = expanded
     # split the rest at an inline second label (``实施单位``, ``项目期``)
     parts: list[tuple[str, list[str]]] = [(key, [])]
     i = 0
@@ -1007,7 +1028,7 @@ def _apply_header(st: _PageState, line: Line, key: str, rest: list[str]) -> None
             else:
                 d.dept_name = value
         elif k == "implementer":
-            d.implementer = value
+            d.implementer = d.implementer or value
         elif k == "attribute":
             known = next((a for a in ATTRIBUTES if compact(value).startswith(a)), None)
             m = re.match(r"^(.*?)[(（]", value)
@@ -1208,6 +1229,8 @@ def _finish(d: Declaration) -> None:
         if total is None:
             continue
         current = {s: d.funds.get((period, s)) for s in sources}
+        if all(v is None for v in current.values()):
+            continue  # only the total was printed
         if abs(sum(v or 0 for v in current.values()) - total) < 0.5:
             continue
         fixed = False

@@ -1,0 +1,72 @@
+"""The Datasette instance through its in-process client: metadata, canned queries, search box."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette.app import Datasette
+from sqlite_utils import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
+
+
+@pytest.fixture
+def ds(db_copy):
+    target = db_copy.parent / "kb.db"
+    return Datasette([str(target)], metadata=METADATA, plugins_dir=str(ROOT / "plugins"),
+                     settings={"num_sql_threads": 1, "sql_time_limit_ms": 20000})
+
+
+def test_every_table_and_column_has_a_chinese_label(db_copy):
+    db = Database(db_copy)
+    tables = METADATA["databases"]["kb"]["tables"]
+    for t in db.table_names():
+        if t.startswith("_") or "_fts" in t:
+            continue
+        assert t in tables, t
+        cols = tables[t].get("columns", {})
+        for c in db[t].columns_dict:
+            assert c in cols, f"{t}.{c}"
+
+
+@pytest.mark.asyncio
+async def test_canned_queries_all_run(ds):
+    params = {"q": "清洁取暖", "id": Database(ds.databases["kb"].path).execute(
+        "select id from declarations order by id limit 1").fetchone()[0], "level1": "", "level2": ""}
+    for name, query in METADATA["databases"]["kb"]["queries"].items():
+        args = "&".join(f"{k}={v}" for k, v in params.items() if f":{k}" in query["sql"])
+        r = await ds.client.get(f"/kb/{name}.json?_shape=array&{args}")
+        assert r.status_code == 200, (name, r.text[:300])
+
+
+@pytest.mark.asyncio
+async def test_search_json_contract(ds):
+    r = await ds.client.get("/kb/search.json?q=清洁取暖&_shape=array")
+    rows = r.json()
+    assert rows[0]["name"] == "2023冬季清洁取暖专项经费"
+    assert "【清洁取暖】" in rows[0]["snippet"] and set(rows[0]) >= {"id", "name"}
+    r = await ds.client.get("/kb/semantic_search.json?q=小学生放学后没人接送&_shape=array")
+    assert r.json()[0]["name"] == "校内课后服务费"
+    first = rows[0]["id"]
+    r = await ds.client.get(f"/kb/similar.json?id={first}&_shape=array")
+    sims = r.json()
+    assert sims and first not in [s["id"] for s in sims]
+
+
+@pytest.mark.asyncio
+async def test_table_search_box_segments_chinese(ds):
+    r = await ds.client.get("/kb/declarations.json?_search=取暖&_shape=array&_col=name")
+    names = {row["name"] for row in r.json()}
+    assert "2023冬季清洁取暖专项经费" in names and len(names) < 16
+    r = await ds.client.get("/kb/declarations.json?_search=取暖&_facet=dept_name&_shape=objects")
+    assert r.status_code == 200 and r.json()["facet_results"]
+    r = await ds.client.get("/kb/policies.json?_search=晋教安稳函(2022)6号&_shape=array")
+    assert [p["doc_number"] for p in r.json()] == ["晋教安稳函〔2022〕6号"]
+
+
+@pytest.mark.asyncio
+async def test_hostile_input_never_500(ds):
+    for q in ["x" * 5000, "\" OR 1=1 --", "%FF%FE", "*", "NEAR(", ""]:
+        r = await ds.client.get(f"/kb/fulltext_search.json?q={q}&_shape=array")
+        assert r.status_code < 500, q
