@@ -136,7 +136,10 @@ def asgi_wrapper(datasette):
                 if any(path.rstrip("/").split(".")[0].endswith("/" + t) for t in SEARCH_TABLES):
                     qs = urllib.parse.parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True)
                     if any(k == "_search" for k, _ in qs):
-                        new = [(k, jieba_query(v) if k == "_search" else v) for k, v in qs if k != "_searchmode"]
+                        from ingest.segment import fts_query
+
+                        # table pages filter (every word must match); canned queries rank with OR
+                        new = [(k, fts_query(v[:MAX_Q]) if k == "_search" else v) for k, v in qs if k != "_searchmode"]
                         new.append(("_searchmode", "raw"))
                         scope = dict(scope, query_string=urllib.parse.urlencode(new).encode())
             await app(scope, receive, send)
