@@ -252,13 +252,4 @@ def iter_input_files(paths: list[str | Path]) -> list[Path]:
     return files
 
 
-def declaration_text_for_embedding(row: dict) -> str:
-    """What a declaration means, in one passage: name, overview and goals."""
-    parts = [row.get("name") or ""]
-    for col in ("overview", "goal_period", "necessity"):
-        if row.get(col):
-            parts.append(row[col])
-    return "。".join(p for p in parts if p)[:1000]
-
-
 __all__ = ["open_db", "ingest_file", "iter_input_files", "DECLARATION_TEXT_COLUMNS"]

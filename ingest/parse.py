@@ -326,14 +326,6 @@ def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrativ
     return best
 
 
-def starts_with_any(text: str, labels: tuple[str, ...]) -> str | None:
-    c = compact(text)
-    for label in sorted(labels, key=len, reverse=True):
-        if c.startswith(compact(label)):
-            return label
-    return None
-
-
 # -------------------------------------------------------------------- values
 
 NUMBER = r"\d[\d,，\s]*(?:\.\s?\d+)?"
