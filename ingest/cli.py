@@ -25,25 +25,42 @@ def build(db_path, paths, silent, no_embed, model):
 
     Running it again on the same input changes nothing; a changed file
     replaces what it stored before; a file that cannot be read is reported
-    and recorded, and the others still go in.
+    and recorded, and the others still go in. The build commits as one
+    transaction, so readers of DB_PATH see the old or the new state, never
+    a half-built one.
 
     \b
     Example:
         kb build kb.db data/
     """
     from .db import ingest_file, iter_input_files, open_db
+    from .library import refresh_derived
 
     db = open_db(db_path)
     files = iter_input_files(list(paths))
     if not files:
         raise click.ClickException("no input files found in " + ", ".join(paths))
     results = []
-    with _progress(files, "Parsing", silent) as bar:
-        for f in bar:
-            try:
-                results.append(ingest_file(db, f))
-            except OSError as e:
-                raise click.ClickException(f"{f}: {e}")
+    # One write transaction for the whole build (each file in its own savepoint): a Datasette
+    # serving the same file keeps answering from the previous state until the build commits.
+    with db.atomic():
+        with _progress(files, "Parsing", silent) as bar:
+            for f in bar:
+                try:
+                    results.append(ingest_file(db, f))
+                except OSError as e:
+                    raise click.ClickException(f"{f}: {e}")
+        if any(r.status in ("ingested", "replaced") for r in results) or (
+                db["indicators"].count and not db["indicator_library"].count):
+            refresh_derived(db)
+        if not no_embed:
+            from .embeddings import embed_pending, get_embedder
+
+            embedder = get_embedder(model)
+            pending = embed_pending(db, embedder, dry_run=True)
+            if pending:
+                with _progress(length=pending, label="Embedding", silent=silent) as bar:
+                    embed_pending(db, embedder, progress=bar.update)
     totals = {k: sum(getattr(r, k) for r in results) for k in ("declarations", "indicators", "policies", "warnings")}
     for r in results:
         if r.status == "failed":
@@ -52,14 +69,6 @@ def build(db_path, paths, silent, no_embed, model):
             click.echo(f"{r.path}: {r.status}"
                        + (f", {r.declarations} declarations, {r.indicators} indicators, {r.warnings} warnings"
                           if r.status != "unchanged" else ""), err=True)
-    if not no_embed:
-        from .embeddings import embed_pending, get_embedder
-
-        embedder = get_embedder(model)
-        pending = embed_pending(db, embedder, dry_run=True)
-        if pending:
-            with _progress(length=pending, label="Embedding", silent=silent) as bar:
-                embed_pending(db, embedder, progress=bar.update)
     db.execute("pragma wal_checkpoint(truncate)")
     counts = {t: db[t].count for t in ("declarations", "indicators", "policies", "parse_warnings")}
     click.echo(

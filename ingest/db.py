@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from . import segment
+from .library import funds_band
 from .migrations import DECLARATION_TEXT_COLUMNS, migrations
-from .parse import PARSER_VERSION, Declaration, ParseError, parse_text, read_text
+from .parse import PARSER_VERSION, Declaration, ParseError, indicator_key, parse_text, read_text
 
 
 @dataclass
@@ -151,6 +152,7 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str)
         "responsible": d.responsible, "contact": d.contact, "phone": d.phone, "filed_at": d.filed_at,
         "title": d.title, "source_id": source_id, "first_line": d.first_line, "last_line": d.last_line,
         "pages": d.pages, "indicator_count": len(d.indicators), "warning_count": len(d.warnings),
+        "funds_band": funds_band(d.funds_total),
     }
     db["declarations"].insert(row)
     rowid = next(db.query("select rowid from declarations where id = ?", [decl_id]))["rowid"]
@@ -163,7 +165,7 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str)
         indicator_rows.append({
             "id": f"{decl_id}:{seq}", "declaration_id": decl_id, "period": ind.period, "level1": ind.level1,
             "level2": ind.level2, "name": ind.name, "value": ind.value, "op": ind.op, "number": ind.number,
-            "unit": ind.unit, "line": ind.line, "seq": seq,
+            "unit": ind.unit, "line": ind.line, "seq": seq, "name_norm": indicator_key(ind.name),
         })
     if indicator_rows:
         db["indicators"].insert_all(indicator_rows)

@@ -88,3 +88,27 @@ def m003_embeddings(db: Database) -> None:
     )
     db["embeddings"].create_index(["model", "kind"])
     db["embeddings"].create_index(["declaration_id"])
+
+
+@migrations()
+def m004_indicator_library(db: Database) -> None:
+    # funds_band: a facet for the size of a project; name_norm: the indicator's name for grouping;
+    # policies.cited_by and issuer (the document number's prefix, 晋教安稳函): for sorting and facets
+    from .library import backfill, refresh_derived
+
+    db["declarations"].add_column("funds_band", str)
+    db["declarations"].create_index(["funds_band"])
+    db["indicators"].add_column("name_norm", str)
+    db["policies"].add_column("cited_by", int)
+    db["policies"].add_column("issuer", str)
+    db["indicators"].create_index(["level1", "level2", "name_norm"])
+    db["indicators"].create_index(["name_norm"])
+    db["indicator_library"].create(
+        {"id": int, "level1": str, "level2": str, "name": str, "declarations": int, "uses": int, "units": str,
+         "min_number": float, "max_number": float, "common_values": str, "periods": str},
+        pk="id",
+    )
+    for cols in (["level1", "level2"], ["declarations"], ["name"]):
+        db["indicator_library"].create_index(cols)
+    backfill(db)
+    refresh_derived(db)

@@ -176,6 +176,15 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def indicator_key(name: str | None) -> str:
+    """Normalised indicator name for grouping across declarations: compact, without numbering or
+    trailing punctuation (``1.培训 人次（人次）`` and ``培训人次`` group together)."""
+    key = compact(name or "")
+    key = re.sub(r"^[\(（]?[0-9一二三四五六七八九十]+[\)）.、．]+", "", key)
+    key = re.sub(r"[(（][^()（）]{0,6}[)）]$", "", key)
+    return key.strip(",.;:、。；：") or compact(name or "")
+
+
 def clean(text: str) -> str:
     """Display form: markup stripped, whitespace between Han characters removed."""
     text = TAG.sub("", text)

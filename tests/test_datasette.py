@@ -15,6 +15,7 @@ METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
 def ds(db_copy):
     target = db_copy.parent / "kb.db"
     return Datasette([str(target)], metadata=METADATA, plugins_dir=str(ROOT / "plugins"),
+                     template_dir=str(ROOT / "templates"),
                      settings={"num_sql_threads": 1, "sql_time_limit_ms": 20000})
 
 

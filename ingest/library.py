@@ -1,0 +1,88 @@
+"""Derived, browsable views of the stored declarations: funds bands and the indicator library.
+
+Both are plain tables (not SQL views) so Datasette can facet and page them quickly at any corpus
+size; :func:`refresh_derived` rebuilds the library inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from .parse import indicator_key
+
+# Upper bounds in yuan and the label of each band; the last band has no upper bound.
+FUNDS_BANDS = (
+    (100_000, "1 <10万"),
+    (500_000, "2 10万–50万"),
+    (1_000_000, "3 50万–100万"),
+    (5_000_000, "4 100万–500万"),
+    (10_000_000, "5 500万–1000万"),
+    (100_000_000, "6 1000万–1亿"),
+    (None, "7 ≥1亿"),
+)
+
+
+def funds_band(amount: float | None) -> str | None:
+    """The band label of a funds total (labels start with a digit so they sort by size)."""
+    if amount is None:
+        return None
+    for upper, label in FUNDS_BANDS:
+        if upper is None or amount < upper:
+            return label
+    return None
+
+
+# Categories are grouped by their full name: 数量 and 数量指标 are one category.
+_CATEGORY = "case when {0} is null or {0} = '' or {0} like '%指标' then {0} else {0} || '指标' end"
+
+LIBRARY_SQL = f"""
+insert into indicator_library (level1, level2, name, declarations, uses, units, min_number, max_number,
+                               common_values, periods)
+with ind as (
+  select {_CATEGORY.format('level1')} as level1, {_CATEGORY.format('level2')} as level2, name_norm, value,
+         declaration_id, unit, number, period
+  from indicators where name_norm is not null and name_norm != ''
+), counted as (
+  select level1, level2, name_norm, value, count(*) as c,
+         row_number() over (partition by level1, level2, name_norm order by count(*) desc, value) as rn
+  from ind group by level1, level2, name_norm, value
+), top as (
+  select level1, level2, name_norm, group_concat(value || '（' || c || '）', '；') as common_values
+  from counted where rn <= 5 and value is not null group by level1, level2, name_norm
+)
+select
+  i.level1, i.level2, i.name_norm, count(distinct i.declaration_id), count(*), group_concat(distinct i.unit),
+  min(i.number), max(i.number), t.common_values, group_concat(distinct i.period)
+from ind i
+left join top t on t.level1 is i.level1 and t.level2 is i.level2 and t.name_norm = i.name_norm
+group by i.level1, i.level2, i.name_norm
+order by count(distinct i.declaration_id) desc, i.level1, i.level2, i.name_norm
+"""
+
+
+POLICY_SQL = """
+update policies set
+  cited_by = (select count(*) from declaration_policies dp where dp.policy_id = policies.id),
+  issuer = case when instr(doc_number, '〔') > 1 then substr(doc_number, 1, instr(doc_number, '〔') - 1) end
+"""
+
+
+def refresh_derived(db: Database) -> int:
+    """Rebuild ``indicator_library`` from ``indicators`` and the policies' citation counts and issuers.
+
+    :returns: the number of distinct indicators.
+    """
+    with db.atomic():
+        db.execute("delete from indicator_library")
+        db.execute(LIBRARY_SQL)
+        db.execute(POLICY_SQL)
+    return db["indicator_library"].count
+
+
+def backfill(db: Database) -> None:
+    """Fill ``funds_band`` and ``name_norm`` where they are missing (rows stored before they existed)."""
+    with db.atomic():
+        for r in list(db.query("select id, funds_total from declarations where funds_band is null")):
+            db.execute("update declarations set funds_band = ? where id = ?", [funds_band(r["funds_total"]), r["id"]])
+        for r in list(db.query("select id, name from indicators where name_norm is null")):
+            db.execute("update indicators set name_norm = ? where id = ?", [indicator_key(r["name"]), r["id"]])

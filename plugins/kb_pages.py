@@ -1,0 +1,172 @@
+"""Datasette pages that read like the forms: a declaration page, policy pages and the indicator library.
+
+- ``/kb/declarations/<id>`` renders ``templates/row-kb-declarations.html``: header and funds, the
+  narrative, the 实施期 and 年度 indicator grids side by side, the cited policies and similar projects.
+- ``/kb/policies/<id>`` renders ``templates/row-kb-policies.html``: the document and every project citing it.
+- ``/kb/indicator_library`` (a table rebuilt by ``kb build``) links each indicator to the declarations using it.
+- ``/`` redirects to ``/kb``, the knowledge base's home page.
+
+Nothing here loads the embedding model: similar projects come from stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+from datasette import hookimpl
+from datasette.utils import tilde_decode
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+NARRATIVE = (
+    ("overview", "项目概况"), ("basis", "立项依据"), ("necessity", "项目设立的必要性"),
+    ("safeguards", "保证项目实施的制度、措施"), ("plan", "项目实施计划"),
+    ("goal_period", "实施期总体目标"), ("goal_annual", "年度总体目标"),
+)
+SIMILAR_COUNT = 6
+# the order of the funds rows on the printed form; other sources follow
+FUNDS_ORDER = ("总额", "中央财政资金", "省级财政资金", "市县(区)财政资金", "市级财政资金", "县级财政资金", "单位自筹",
+               "其他资金")
+
+
+def yuan(amount) -> str:
+    """``12,600,000 元（1260 万元）`` for an amount in yuan."""
+    if amount is None:
+        return "—"
+    wan = amount / 10_000
+    wan_text = f"{wan:.2f}".rstrip("0").rstrip(".")
+    return f"{amount:,.2f} 元（{wan_text} 万元）"
+
+
+def indicator_grid(indicators: list[dict]) -> list[dict]:
+    """Pair the 实施期 and 年度 indicators by category and name, in the order they were declared.
+
+    Each row has ``level1``, ``level2``, ``name``, ``period`` (the 实施期 indicator or None) and
+    ``annual`` (the 年度 one or None); an indicator found on one side only keeps an empty other side.
+    """
+    rows: list[dict] = []
+    index: dict[tuple, list[dict]] = {}
+    for ind in indicators:
+        side = "annual" if ind["period"] == "年度" else "period"
+        key = (ind["level1"], ind["level2"], ind["name_norm"] or ind["name"])
+        free = next((r for r in index.get(key, []) if r[side] is None), None)
+        if free is None:
+            free = {"level1": ind["level1"], "level2": ind["level2"], "name": ind["name"], "period": None,
+                    "annual": None}
+            rows.append(free)
+            index.setdefault(key, []).append(free)
+        free[side] = ind
+    # group rows by category so 一级/二级 cells can span
+    first1: dict = {}
+    first2: dict = {}
+    for r in rows:
+        first1.setdefault(r["level1"], len(first1))
+        first2.setdefault((r["level1"], r["level2"]), len(first2))
+    rows.sort(key=lambda r: (first1[r["level1"]], first2[(r["level1"], r["level2"])]))
+    for i, r in enumerate(rows):
+        prev = rows[i - 1] if i else None
+        r["first_of_level1"] = prev is None or prev["level1"] != r["level1"]
+        r["first_of_level2"] = r["first_of_level1"] or prev["level2"] != r["level2"]
+    return rows
+
+
+async def declaration_context(datasette, database: str, decl_id: str) -> dict:
+    db = datasette.get_database(database)
+    decl = (await db.execute("select * from declarations where id = ?", [decl_id])).first()
+    if decl is None:
+        return {}
+    decl = dict(decl)
+    funds_rows = [dict(r) for r in await db.execute(
+        "select period, source, amount from funds where declaration_id = ?", [decl_id])]
+    sources = []
+    for r in funds_rows:
+        if r["source"] not in sources:
+            sources.append(r["source"])
+    sources.sort(key=lambda s: (FUNDS_ORDER.index(s) if s in FUNDS_ORDER else len(FUNDS_ORDER), s))
+    funds = [{"source": s, **{r["period"]: r["amount"] for r in funds_rows if r["source"] == s}} for s in sources]
+    indicators = [dict(r) for r in await db.execute(
+        "select * from indicators where declaration_id = ? order by seq", [decl_id])]
+    policies = [dict(r) for r in await db.execute(
+        "select p.id, p.title, p.doc_number, dp.field, (select count(*) from declaration_policies x"
+        " where x.policy_id = p.id) as cited_by from declaration_policies dp join policies p on p.id = dp.policy_id"
+        " where dp.declaration_id = ? order by p.doc_number is null, p.title", [decl_id])]
+    warnings = [dict(r) for r in await db.execute(
+        "select line, text, reason from parse_warnings where declaration_id = ? order by line", [decl_id])]
+    source = (await db.execute("select id, path from sources where id = ?", [decl["source_id"]])).first()
+    similar = []
+    try:
+        hits = (await db.execute("select kb_similar(?, ?) as hits", [decl_id, SIMILAR_COUNT])).first()["hits"]
+        ids = [h[0] for h in json.loads(hits or "[]")]
+        scores = {h[0]: h[1] for h in json.loads(hits or "[]")}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            found = {r["id"]: dict(r) for r in await db.execute(
+                f"select id, name, dept_name, year, funds_total from declarations where id in ({marks})", ids)}
+            similar = [dict(found[i], score=scores[i]) for i in ids if i in found]
+    except Exception:  # noqa: BLE001 - no vectors, or the function is unavailable: the section is left out
+        similar = []
+    return {
+        "decl": decl,
+        "funds": funds,
+        "grid": indicator_grid(indicators),
+        "indicator_totals": {p: sum(1 for i in indicators if i["period"] == p) for p in ("实施期", "年度")},
+        "narrative": [(label, decl.get(col)) for col, label in NARRATIVE],
+        "policies": policies,
+        "warnings": warnings,
+        "source": dict(source) if source else None,
+        "similar": similar,
+    }
+
+
+async def policy_context(datasette, database: str, policy_id: str) -> dict:
+    db = datasette.get_database(database)
+    policy = (await db.execute("select * from policies where id = ?", [policy_id])).first()
+    if policy is None:
+        return {}
+    citing = [dict(r) for r in await db.execute(
+        "select d.id, d.name, d.dept_name, d.year, d.attribute, d.funds_total, dp.field"
+        " from declaration_policies dp join declarations d on d.id = dp.declaration_id"
+        " where dp.policy_id = ? order by d.year desc, d.funds_total desc", [policy_id])]
+    return {"policy": dict(policy), "citing": citing}
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name != "row" or table not in ("declarations", "policies") or request is None:
+        return {}
+
+    async def inner():
+        pk = tilde_decode(request.url_vars.get("pks", ""))
+        helpers = {"kb_yuan": yuan, "kb_fields": dict(NARRATIVE)}
+        if table == "declarations":
+            return {"kb_declaration": await declaration_context(datasette, database, pk), **helpers}
+        return {"kb_policy": await policy_context(datasette, database, pk), **helpers}
+
+    return inner
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """In the indicator library, link an indicator to the declarations that use it."""
+    if table != "indicator_library" or column not in ("name", "declarations") or value is None:
+        return None
+    try:
+        name = row["name"]
+    except (KeyError, IndexError):
+        return None
+    url = datasette.urls.table(database, "indicators") + "?" + urllib.parse.urlencode(
+        {"name_norm": name, "_facet": "declaration_id"})
+    return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+
+
+@hookimpl
+def register_routes(datasette):
+    async def home(request):
+        names = [n for n in datasette.databases if not n.startswith("_")]
+        target = "kb" if "kb" in names else (names[0] if names else None)
+        if target is None:
+            return Response.html("<p>No database is being served.</p>", status=404)
+        return Response.redirect(datasette.urls.database(target))
+
+    return [(r"^/$", home)]

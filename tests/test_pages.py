@@ -1,0 +1,150 @@
+"""The pages people read in Datasette: declaration page, policy pages, indicator library, facets."""
+
+import html
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette.app import Datasette
+from sqlite_utils import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
+
+
+def load_pages_plugin():
+    spec = importlib.util.spec_from_file_location("kb_pages", ROOT / "plugins" / "kb_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def ds(db_copy):
+    return Datasette([str(db_copy)], metadata=METADATA, plugins_dir=str(ROOT / "plugins"),
+                     template_dir=str(ROOT / "templates"), settings={"num_sql_threads": 1})
+
+
+def text_of(page: str) -> str:
+    page = re.sub(r"<(style|script).*?</\1>", "", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def grid_rows(page: str) -> list[list[str]]:
+    table = re.search(r'<table class="kb-grid">(.*?)</table>', page, re.S).group(1)
+    return [[text_of(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+
+
+def test_indicator_grid_pairs_periods_side_by_side():
+    grid = load_pages_plugin().indicator_grid([
+        {"period": "实施期", "level1": "产出指标", "level2": "数量指标", "name": "培训人次", "name_norm": "培训人次", "value": "500人次"},
+        {"period": "实施期", "level1": "效益指标", "level2": "社会效益指标", "name": "群众满意度", "name_norm": "群众满意度", "value": "≥90%"},
+        {"period": "年度", "level1": "产出指标", "level2": "数量指标", "name": "培训 人次", "name_norm": "培训人次", "value": "200人次"},
+        {"period": "年度", "level1": "产出指标", "level2": "时效指标", "name": "完成时间", "name_norm": "完成时间", "value": "2023年12月前"},
+    ])
+    pairs = [(r["level2"], r["name"], r["period"] and r["period"]["value"], r["annual"] and r["annual"]["value"])
+             for r in grid]
+    # rows grouped by 一级 then 二级 category, in the order the form declared them
+    assert pairs == [("数量指标", "培训人次", "500人次", "200人次"),
+                     ("时效指标", "完成时间", None, "2023年12月前"),
+                     ("社会效益指标", "群众满意度", "≥90%", None)]
+    assert [r["first_of_level1"] for r in grid] == [True, False, True]
+    assert [r["first_of_level2"] for r in grid] == [True, True, True]
+    assert load_pages_plugin().yuan(12_600_000) == "12,600,000.00 元（1260 万元）"
+
+
+@pytest.mark.asyncio
+async def test_declaration_page_reads_like_the_form(ds):
+    db = Database(ds.databases["kb"].path)
+    decl_id = db.execute("select id from declarations where name = '2023冬季清洁取暖专项经费'").fetchone()[0]
+    r = await ds.client.get(f"/kb/declarations/{decl_id}")
+    assert r.status_code == 200
+    page, text = r.text, text_of(r.text)
+    assert "<h1" in page and "2023冬季清洁取暖专项经费" in re.search(r"<h1.*?</h1>", page, re.S).group(0)
+    for label in ("项目基本情况", "项目资金", "项目概况", "立项依据", "实施期总体目标", "绩效指标", "引用的政策文件"):
+        assert label in text, label
+    # funds: the total for both periods, as on the form
+    assert "2,977,300.00 元（297.73 万元）" in text and "2,900,000.00 元（290 万元）" in text
+    # indicator grid: 实施期 and 年度 values of one indicator on one row
+    rows = grid_rows(page)
+    coal = next(r for r in rows if r[2].startswith("洁净煤购置吨数"))
+    assert coal[3:] == ["90吨", "113吨"]
+    assert len(rows) == db.execute("select count(*) from indicators where declaration_id = ? and period = '实施期'",
+                                   [decl_id]).fetchone()[0]
+    # cited policies link to their pages
+    pid = db.execute("select id from policies where doc_number = '阳开产发〔2020〕19号'").fetchone()[0]
+    assert f'href="/kb/policies/{pid}"' in page
+    # similar projects from the stored vectors, the project itself left out
+    similar = re.search(r'<table class="kb-similar">(.*?)</table>', page, re.S).group(1)
+    links = re.findall(r'href="/kb/declarations/([^"]+)"', similar)
+    assert len(links) == 6 and decl_id not in links
+
+
+@pytest.mark.asyncio
+async def test_declaration_page_for_an_unknown_id_is_404(ds):
+    r = await ds.client.get("/kb/declarations/does-not-exist")
+    assert r.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_policy_page_lists_the_citing_projects(ds):
+    db = Database(ds.databases["kb"].path)
+    pid = db.execute("select id from policies where doc_number = '阳开产发〔2020〕19号'").fetchone()[0]
+    citing = {r[0] for r in db.execute(
+        "select d.name from declaration_policies dp join declarations d on d.id = dp.declaration_id"
+        " where dp.policy_id = ?", [pid])}
+    assert len(citing) == 2
+    r = await ds.client.get(f"/kb/policies/{pid}")
+    text = text_of(r.text)
+    assert r.status_code == 200 and "阳开产发〔2020〕19号" in text
+    for name in citing:
+        assert name in text
+    r = await ds.client.get("/kb/policies.json?_shape=objects&_facet=issuer")
+    body = r.json()
+    assert body["rows"][0]["cited_by"] >= body["rows"][-1]["cited_by"]  # sorted by citations
+    issuers = {f["value"] for f in body["facet_results"]["issuer"]["results"]}
+    assert "晋教安稳函" in issuers
+
+
+@pytest.mark.asyncio
+async def test_indicator_library_counts_and_links(ds):
+    db = Database(ds.databases["kb"].path)
+    r = await ds.client.get("/kb/indicator_library.json?_shape=objects&_facet=level1&_facet=level2&_size=max")
+    body = r.json()
+    rows = body["rows"]
+    assert len(rows) == db["indicator_library"].count > 100
+    assert {f["value"] for f in body["facet_results"]["level1"]["results"]} >= {"产出指标", "效益指标", "满意度指标"}
+    level2 = {f["value"] for f in body["facet_results"]["level2"]["results"]}
+    assert {"数量指标", "质量指标", "时效指标", "成本指标"} <= level2
+    assert "服务对象满意度" not in level2  # grouped with 服务对象满意度指标
+    top = rows[0]
+    uses = db.execute("select count(distinct declaration_id) from indicators where name_norm = ?",
+                      [top["name"]]).fetchone()[0]
+    assert top["declarations"] == uses >= rows[-1]["declarations"]
+    satisfaction = next(r for r in rows if r["name"] == "教职工满意度")
+    assert satisfaction["declarations"] == 3 and satisfaction["units"] == "%"
+    assert satisfaction["min_number"] == 80 and satisfaction["max_number"] == 95
+    page = (await ds.client.get("/kb/indicator_library?name=教职工满意度")).text
+    assert 'href="/kb/indicators?name_norm=%E6%95%99%E8%81%8C%E5%B7%A5%E6%BB%A1%E6%84%8F%E5%BA%A6' in page
+    r = await ds.client.get("/kb/indicators.json?name_norm=教职工满意度&_shape=array")
+    assert len({row["declaration_id"] for row in r.json()}) == 3
+
+
+@pytest.mark.asyncio
+async def test_declarations_facets_include_funds_band(ds):
+    r = await ds.client.get("/kb/declarations.json?_shape=objects")
+    facets = r.json()["facet_results"]
+    assert set(facets) >= {"dept_name", "attribute", "year", "period_years", "funds_band"}
+    bands = {f["value"]: f["count"] for f in facets["funds_band"]["results"]}
+    assert sum(bands.values()) == 16 and "6 1000万–1亿" in bands
+
+
+@pytest.mark.asyncio
+async def test_home_redirects_to_the_knowledge_base(ds):
+    r = await ds.client.get("/")
+    assert r.status_code == 302 and r.headers["location"].endswith("/kb")
+    page = (await ds.client.get("/kb")).text
+    assert "indicator_library" in page and "绩效目标知识库" in page
