@@ -43,5 +43,9 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/pytest -q tests/test_fuzz.py --fuzz
 
+# 8 clients for 60 s against a real server on loopback; fails on any error
+loadtest: kb.db
+	$(BIN)/python -m bench.loadtest kb.db --clients 8 --duration 60
+
 clean:
 	rm -rf kb.db kb.db-wal kb.db-shm .pytest_cache

@@ -9,10 +9,13 @@ it cannot place becomes a :class:`Warning` with the line number.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from difflib import SequenceMatcher
 
 PARSER_VERSION = 1
@@ -89,6 +92,9 @@ class Declaration:
     indicators: list[Indicator] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    # every plausible reading of each split amount, first = the one in ``funds``; used by
+    # _finish to make the sources add up to the printed total
+    fund_readings: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -158,17 +164,21 @@ OPS = {
 
 # ------------------------------------------------------------------- helpers
 
+# The same cells are normalised and compared many times per line (every label is tried against
+# them), so these pure string helpers are memoised; the caches are bounded.
+_KEEP_AS_IS = re.compile("([《》〔〕【】〈〉“”‘’、，。；：≥≤·]+)")
+
+
+@lru_cache(maxsize=1 << 16)
 def normalise_text(text: str) -> str:
     """NFKC (full-width digits and brackets to ASCII) but keep 《》〔〕【】 and ≥≤."""
-    out = []
-    for ch in text:
-        if ch in "《》〔〕【】〈〉“”‘’、，。；：≥≤·":
-            out.append(ch)
-        else:
-            out.append(unicodedata.normalize("NFKC", ch))
-    return "".join(out)
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    parts = _KEEP_AS_IS.split(text)  # odd parts are the kept punctuation
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
 
 
+@lru_cache(maxsize=1 << 16)
 def compact(text: str) -> str:
     """Drop all whitespace and unify punctuation; for matching, not for display."""
     text = normalise_text(text)
@@ -195,6 +205,7 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
@@ -271,6 +282,22 @@ for _group, _table in (("header", HEADER_LABELS), ("narrative", NARRATIVE_LABELS
         for _label in _labels:
             ALL_LABELS.append((_group, _key, compact(_label)))
 
+# Label indexes for the fuzzy match: by first character and by every two-character piece, so a
+# cell is compared only with labels it could match (indexes into ALL_LABELS, to keep its order).
+_LABELS_BY_FIRST: dict[str, list[int]] = {}
+_LABELS_BY_BIGRAM: dict[str, set[int]] = {}
+for _i, (_g, _k, _label) in enumerate(ALL_LABELS):
+    _LABELS_BY_FIRST.setdefault(_label[:1], []).append(_i)
+    for _j in range(len(_label) - 1):
+        _LABELS_BY_BIGRAM.setdefault(_label[_j:_j + 2], set()).add(_i)
+
+
+def _label_candidates(text: str) -> list[int]:
+    """Labels that start with the text's first character or contain its first two characters."""
+    found = set(_LABELS_BY_FIRST.get(text[:1], ()))
+    found |= _LABELS_BY_BIGRAM.get(text[:2], set())
+    return sorted(found)
+
 
 @dataclass
 class LabelHit:
@@ -283,6 +310,13 @@ class LabelHit:
 
 
 def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrative")) -> LabelHit | None:
+    """Recognise a row label at the start of a line (see :func:`_match_label`; memoised on the cells)."""
+    hit = _match_label(tuple(texts), tuple(groups))
+    return None if hit is None else replace(hit)
+
+
+@lru_cache(maxsize=1 << 14)
+def _match_label(texts: tuple[str, ...], groups: tuple[str, ...]) -> LabelHit | None:
     """Recognise a row label at the start of a line, tolerating split and garbled characters.
 
     A label may be spread over up to four leading cells (``项目名和	尔``), may be
@@ -297,7 +331,8 @@ def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrativ
         return None
     prefix_hit: LabelHit | None = None
     # 1. The first cell starts with a label, the rest of the cell is content.
-    for group, key, label in ALL_LABELS:
+    for i in _LABELS_BY_FIRST.get(first[:1], ()):
+        group, key, label = ALL_LABELS[i]
         if group not in groups:
             continue
         if first.startswith(label) and (prefix_hit is None or len(label) > len(prefix_hit.label)):
@@ -312,7 +347,8 @@ def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrativ
         joined = compact("".join(texts[:k])).rstrip(":")
         if len(joined) < 2:
             continue
-        for group, key, label in ALL_LABELS:
+        for i in _label_candidates(joined):
+            group, key, label = ALL_LABELS[i]
             if group not in groups or len(label) < 3:
                 continue
             if len(joined) > len(label) + 3 or joined[0] != label[0] and joined[:2] not in label:
@@ -476,6 +512,10 @@ def amount_candidates(run: list[str]) -> list[float]:
     return seen
 
 
+_FUND_LABEL_CHARS = {compact(lab): Counter(compact(lab)) for _k, _labs in FUND_SOURCES for lab in _labs}
+
+
+@lru_cache(maxsize=1 << 14)
 def fund_source_of(text: str) -> str | None:
     c = compact(text).replace("其中:", "").replace("其中", "")
     c = c.replace("単", "单")
@@ -485,7 +525,12 @@ def fund_source_of(text: str) -> str | None:
             lab = compact(label)
             if lab in c:
                 return key
-            s = similarity(c[: len(lab) + 2], lab)
+            head = c[: len(lab) + 2]
+            # an upper bound of the ratio from the characters the two share: skip what cannot win
+            shared = sum(_FUND_LABEL_CHARS[lab].get(ch, 0) for ch in set(head))
+            if 2 * shared / (len(head) + len(lab) or 1) < max(best_score, 0.7):
+                continue
+            s = similarity(head, lab)
             if s > best_score:
                 best, best_score = key, s
     return best if best_score >= 0.7 else None
@@ -531,12 +576,17 @@ def extract_policies(text: str, field_name: str) -> list[Policy]:
         numbers.append((m.start(), m.end(), normalise_doc_number(prefix, m.group("year"), m.group("no"))))
     titles = [(m.start(), m.end(), clean(m.group(1))) for m in TITLE_RE.finditer(flat)]
     used_numbers: set[int] = set()
+    starts = [n[0] for n in numbers]
+    ends = [n[1] for n in numbers]  # numbers do not overlap, so their ends are sorted too
     for ts, te, title in titles:
         title = title.strip()
         if not _plausible_title(title):
             continue
         doc = None
-        for i, (ns, ne, number) in enumerate(numbers):
+        # only numbers ending just before the title or starting just after it can belong to it
+        near = range(bisect.bisect_left(ends, ts - 2), bisect.bisect_right(starts, te + 12))
+        for i in near:
+            ns, ne, number = numbers[i]
             gap = flat[te:ns]
             if i not in used_numbers and 0 <= ns - te <= 12 and not re.search(r"[《》]", gap):
                 doc = number
@@ -606,7 +656,35 @@ def parse_text(text: str) -> ParseResult:
             declarations.append(decl)
     for d in declarations:
         _finish(d)
-    return ParseResult(declarations, file_warnings)
+    return ParseResult(_drop_repeats(declarations, file_warnings), file_warnings)
+
+
+def _content(d: Declaration) -> tuple:
+    """What a declaration says, without where it was in the file."""
+    fields = tuple(getattr(d, f) for f in (
+        "name", "title", "year", "dept_code", "dept_name", "implementer", "attribute", "category", "period_years",
+        "funds_total", "funds_annual", "overview", "basis", "necessity", "safeguards", "plan", "goal_period",
+        "goal_annual", "responsible", "contact", "phone", "filed_at"))
+    indicators = tuple((i.period, i.level1, i.level2, i.name, i.value) for i in d.indicators)
+    return fields, tuple(sorted(d.funds.items(), key=str)), indicators
+
+
+def _drop_repeats(declarations: list[Declaration], file_warnings: list[Warning]) -> list[Declaration]:
+    """A declaration printed again later in the same file (a bulk export repeating pages) is kept once.
+
+    Only exact repeats go; two different declarations with the same project name are both kept.
+    """
+    first_at: dict[tuple, int] = {}
+    kept = []
+    for d in declarations:
+        content = _content(d)
+        if content in first_at:
+            file_warnings.append(Warning(d.first_line, d.name or "",
+                                         f"repeats the declaration at line {first_at[content]}: skipped"))
+            continue
+        first_at[content] = d.first_line
+        kept.append(d)
+    return kept
 
 
 @dataclass
@@ -687,6 +765,8 @@ def _merge(a: Declaration, b: Declaration) -> None:
     for k, v in b.funds.items():
         if a.funds.get(k) is None:
             a.funds[k] = v
+            if k in b.fund_readings:
+                a.fund_readings[k] = b.fund_readings[k]
     a.indicators.extend(b.indicators)
     a.policies.extend(b.policies)
     a.warnings.extend(b.warnings)
@@ -899,8 +979,7 @@ def _parse_funds_line(st: _PageState, line: Line) -> bool:
     for period, cands in zip(periods, values):
         d.funds[(period, key)] = cands[0]
         if len(cands) > 1:
-            d.funds.setdefault(("_alt", f"{period}|{key}"), None)
-            d.__dict__.setdefault("_fund_alts", {})[(period, key)] = cands
+            d.fund_readings[(period, key)] = cands
     if key == "total":
         if len(values) >= 1:
             d.funds_total = values[0][0]
@@ -1221,9 +1300,7 @@ def _emit_half(st: _PageState, line: Line, half: list[_Tok], side: str, other_na
 
 def _finish(d: Declaration) -> None:
     """Reconcile funds, backfill categories, collect policies, take the year from 填报日期 if needed."""
-    alts = d.__dict__.pop("_fund_alts", {})
-    for key in [k for k in d.funds if k[0] == "_alt"]:
-        del d.funds[key]
+    alts = d.fund_readings
     sources = [s for s, _ in FUND_SOURCES[1:]]
     for period in ("实施期", "年度"):
         total = d.funds.get((period, "total"))

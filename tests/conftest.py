@@ -10,8 +10,22 @@ DATA = ROOT / "data"
 SEEDS = sorted(DATA.glob("*.txt"))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--fuzz", action="store_true", help="the full fuzz run (over 10,000 inputs; `make fuzz`)")
+
+
 def pytest_configure(config):
     sys._called_from_test = True
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    from .fuzzing import REPORT
+
+    if REPORT["inputs"]:
+        terminalreporter.write_line(
+            f"fuzzed inputs: {REPORT['inputs']} ({REPORT['parsed']} parsed, {REPORT['rejected']} rejected with a "
+            f"reason, {REPORT['ingested']} stored through ingest_file); "
+            f"slowest {REPORT['slowest'][0]:.2f} s ({REPORT['slowest'][1]})")
 
 
 @pytest.fixture(scope="session")

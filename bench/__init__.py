@@ -1,0 +1,1 @@
+"""Benchmarks for the knowledge base: `python -m bench` (make bench) and `python -m bench.loadtest`."""

@@ -1,0 +1,208 @@
+"""Loopback load test: concurrent clients against a real `datasette serve` of a knowledge base.
+
+    python -m bench.loadtest kb.db --clients 8 --duration 60
+
+Clients loop over a fixed mix of the search, semantic and facet endpoints (keep-alive HTTP/1.1)
+until the duration or the request cap is reached. Prints requests/s, p50/p95/p99 per endpoint and
+the error count; exits 1 if any request failed (a non-2xx status, a timeout or a broken connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+QUERIES = ["清洁取暖", "退休人员取暖费", "课后服务", "数字政府", "农村饮水安全", "粮食储备", "科技项目扶持",
+           "铁路运营补贴", "老年人冬天供暖补助", "小学生放学后没人接送", "满意度", "晋教安稳函〔2022〕6号"]
+
+# (endpoint class, path template); {q} is replaced by a URL-quoted query from QUERIES
+MIX = {
+    "fulltext": "/kb/fulltext_search.json?_shape=array&q={q}",
+    "search (hybrid)": "/kb/search.json?_shape=array&q={q}",
+    "semantic": "/kb/semantic_search.json?_shape=array&q={q}",
+    "table _search": "/kb/declarations.json?_shape=objects&_size=10&_search={q}",
+    "facets": "/kb/declarations.json?_shape=objects&_size=10&_facet=dept_name&_facet=funds_band&_facet=year",
+    "indicator library": "/kb/indicator_library.json?_shape=objects&_size=20&_facet=level1&_facet=level2",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = ()):
+    """`datasette serve` as `make serve` runs it, on loopback; yields (base_url, process)."""
+    port = port or free_port()
+    exe = Path(sys.executable).parent / "datasette"
+    tmp = None
+    if Path(db_path).name != "kb.db":  # metadata.yml describes the database named kb
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory(prefix="kb-serve-")
+        link = Path(tmp.name) / "kb.db"
+        link.symlink_to(Path(db_path).resolve())
+        db_path = link
+    cmd = [str(exe), "serve", str(db_path), "-m", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
+           "--template-dir", str(ROOT / "templates"), "--setting", "sql_time_limit_ms", "3000",
+           "-h", "127.0.0.1", "-p", str(port), *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/-/versions.json")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("datasette did not start: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.2)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory (VmHWM) in MB, from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_requests: int = 1_000_000,
+             timeout: float = 30.0, warmup: bool = True) -> dict:
+    """Closed-loop load: each client sends its next request when the previous one answered."""
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    paths = [(name, tpl.replace("{q}", urllib.parse.quote(q))) for q in QUERIES for name, tpl in mix.items()]
+    if warmup:  # load the model and the vector index once, outside the measured window
+        conn = http.client.HTTPConnection(host, port, timeout=120)
+        for name, path in paths[: len(mix)]:
+            conn.request("GET", path)
+            conn.getresponse().read()
+        conn.close()
+    latencies: dict[str, list[float]] = {name: [] for name in mix}
+    errors: list[str] = []
+    lock = threading.Lock()
+    sent = [0]
+    stop_at = time.monotonic() + duration
+
+    def client(n: int):
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        i = n * 7
+        while time.monotonic() < stop_at:
+            with lock:
+                if sent[0] >= max_requests:
+                    return
+                sent[0] += 1
+            name, path = paths[i % len(paths)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                body = resp.read()
+                ok = 200 <= resp.status < 300
+                if ok:
+                    json.loads(body)
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                ok, body = False, repr(e).encode()
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+            elapsed = time.perf_counter() - t0
+            with lock:
+                if ok:
+                    latencies[name].append(elapsed)
+                else:
+                    errors.append(f"{name}: {body[:200]!r}")
+        conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+    everything = [x for v in latencies.values() for x in v]
+    ms = lambda v, p: round(percentile(v, p) * 1000, 1)  # noqa: E731
+    return {
+        "clients": clients, "seconds": round(wall, 1), "requests": len(everything) + len(errors),
+        "errors": len(errors), "error_samples": errors[:5],
+        "requests_per_s": round(len(everything) / wall, 1),
+        "p50_ms": ms(everything, 50), "p95_ms": ms(everything, 95), "p99_ms": ms(everything, 99),
+        "endpoints": {name: {"requests": len(v), "requests_per_s": round(len(v) / wall, 1), "p50_ms": ms(v, 50),
+                             "p95_ms": ms(v, 95), "p99_ms": ms(v, 99)} for name, v in latencies.items()},
+    }
+
+
+def format_report(r: dict) -> str:
+    lines = [f"{r['requests']} requests in {r['seconds']} s from {r['clients']} clients: "
+             f"{r['requests_per_s']} req/s, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, "
+             f"errors {r['errors']}"]
+    lines.append(f"  {'endpoint':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for name, e in r["endpoints"].items():
+        lines.append(f"  {name:<20} {e['requests_per_s']:>8} {e['p50_ms']:>8} {e['p95_ms']:>8} {e['p99_ms']:>8}")
+    for sample in r["error_samples"]:
+        lines.append("  error: " + sample)
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("db", nargs="?", default=str(ROOT / "kb.db"))
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests")
+    ap.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    args = ap.parse_args(argv)
+    if not Path(args.db).exists():
+        ap.error(f"{args.db} does not exist (make kb.db builds it)")
+    with serve(args.db) as (base, proc):
+        print(f"serving {args.db} at {base}; {args.clients} clients for {args.duration:.0f} s", file=sys.stderr)
+        report = run_load(base, args.clients, args.duration, MIX, args.max_requests)
+        report["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
+    print(format_report(report))
+    print(f"  server peak memory {report['server_peak_rss_mb']:.0f} MB")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    return 1 if report["errors"] else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    sys.exit(main())
