@@ -104,11 +104,36 @@ def percentile(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def queries_from_db(db_path: str | Path, n: int = 300, seed: int = 7) -> list[str]:
+    """A query mix of the fixed queries plus indicator names and pieces of project names in the
+    database, so most queries are new to the server's query-vector cache."""
+    import random
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in conn.execute("select name from declarations where name is not null limit 20000")]
+        indicators = [r[0] for r in conn.execute("select distinct name from indicator_library limit 20000")]
+    finally:
+        conn.close()
+    rng = random.Random(seed)
+    out = list(QUERIES)
+    while len(out) < n and (names or indicators):
+        if indicators and rng.random() < 0.5:
+            out.append(rng.choice(indicators))
+        elif names:
+            name = rng.choice(names)
+            start = rng.randrange(max(1, len(name) - 4))
+            out.append(name[start:start + rng.randint(2, 6)])
+    return list(dict.fromkeys(q for q in out if q.strip()))
+
+
 def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_requests: int = 1_000_000,
-             timeout: float = 30.0, warmup: bool = True) -> dict:
+             timeout: float = 30.0, warmup: bool = True, queries: list[str] | None = None) -> dict:
     """Closed-loop load: each client sends its next request when the previous one answered."""
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
-    paths = [(name, tpl.replace("{q}", urllib.parse.quote(q))) for q in QUERIES for name, tpl in mix.items()]
+    paths = [(name, tpl.replace("{q}", urllib.parse.quote(q))) for q in (queries or QUERIES)
+             for name, tpl in mix.items()]
     if warmup:  # load the model and the vector index once, outside the measured window
         conn = http.client.HTTPConnection(host, port, timeout=120)
         for name, path in paths[: len(mix)]:
@@ -194,7 +219,8 @@ def main(argv=None) -> int:
         ap.error(f"{args.db} does not exist (make kb.db builds it)")
     with serve(args.db) as (base, proc):
         print(f"serving {args.db} at {base}; {args.clients} clients for {args.duration:.0f} s", file=sys.stderr)
-        report = run_load(base, args.clients, args.duration, MIX, args.max_requests)
+        report = run_load(base, args.clients, args.duration, MIX, args.max_requests,
+                          queries=queries_from_db(args.db))
         report["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
     print(format_report(report))
     print(f"  server peak memory {report['server_peak_rss_mb']:.0f} MB")

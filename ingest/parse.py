@@ -195,6 +195,7 @@ def indicator_key(name: str | None) -> str:
     return key.strip(",.;:、。；：") or compact(name or "")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
     """Display form: markup stripped, whitespace between Han characters removed."""
     text = TAG.sub("", text)
@@ -439,6 +440,7 @@ def looks_like_value(cell: str) -> bool:
     return len(c) <= 8 and c.startswith(qualitative)
 
 
+@lru_cache(maxsize=1 << 16)
 def level_of(cell: str) -> tuple[str, str] | None:
     """Classify a cell as a 一级/二级 indicator category, tolerating truncation (``服务对象满意度指``)."""
     c = compact(cell)
@@ -619,8 +621,14 @@ YEAR_LINE = re.compile(r"^\s*[(（]\s*((?:19|20)\d{2})\s*年度?\s*[)）]\s*$")
 SEPARATOR_LINE = re.compile(r"^[\s\-|:—_=]+$")
 
 
+MAX_BYTES = 64 * 1024 * 1024  # a bulk export of a whole province is a few MB
+
+
 def read_text(data: bytes, path: str = "<input>") -> str:
     """Decode input bytes as UTF-8 (BOM allowed). Anything else is an error naming the file."""
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"{path}: {len(data):,} bytes is more than the {MAX_BYTES:,} a declarations file may have;"
+                         " split it")
     if not data.strip():
         raise ParseError(f"{path}: file is empty")
     if b"\x00" in data[:8192]:
@@ -871,14 +879,15 @@ def _parse_line(st: _PageState, line: Line) -> None:
     _warn(st, line, "line not recognised: kept in the source text only")
 
 
+@lru_cache(maxsize=1 << 16)
+def _is_signature_cell(text: str) -> bool:
+    c = compact(text).rstrip(":")
+    return any(c.startswith(compact(lab)) and len(c) <= len(lab) + 16
+               for labels in SIGNATURE_LABELS.values() for lab in labels)
+
+
 def _has_signature(texts: list[str]) -> bool:
-    hits = 0
-    for t in texts:
-        c = compact(t).rstrip(":")
-        for labels in SIGNATURE_LABELS.values():
-            if any(c.startswith(compact(lab)) and len(c) <= len(lab) + 16 for lab in labels):
-                hits += 1
-                break
+    hits = sum(1 for t in texts if _is_signature_cell(t))
     return hits >= 2 or (hits == 1 and len(texts) <= 4 and any(compact(t).startswith("填报日期") for t in texts))
 
 

@@ -13,12 +13,17 @@ The embedding model loads once per process, on the first semantic request.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import urllib.parse
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+
+# Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
+# each, which on a small machine makes every query wait on the others.
+os.environ.setdefault("KB_TORCH_THREADS", "1")
 
 MAX_Q = 200
 MAX_K = 100

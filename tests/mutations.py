@@ -114,7 +114,8 @@ def long_line(data: bytes, rng: random.Random) -> bytes:
     lines = _lines(data)
     i = rng.randrange(len(lines))
     unit = rng.choice(("项目概况", "1", "\t", "测试文本，", "≥95%", lines[i] or "x"))
-    lines.insert(i, unit * rng.randint(1000, 20000))
+    count = min(rng.randint(1000, 20000), max(1, 2_000_000 // len(unit)))  # at most about 2 MB
+    lines.insert(i, unit * count)
     return _join(lines)
 
 

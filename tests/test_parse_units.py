@@ -116,3 +116,10 @@ def test_non_utf8_error_names_line():
 def test_text_with_no_declaration():
     with pytest.raises(ParseError):
         parse_text("这是一份会议纪要，没有申报表。\n")
+
+
+def test_oversized_input_is_rejected_with_its_size():
+    from ingest.parse import MAX_BYTES, ParseError, read_text
+
+    with pytest.raises(ParseError, match=r"big\.txt: .* bytes is more than"):
+        read_text("项目名称\t".encode() + b"x" * MAX_BYTES, "big.txt")

@@ -1,0 +1,353 @@
+"""make bench: build synthetic corpora of N declarations and measure ingest and every query mode.
+
+    python -m bench                      # N = 1,000 and 10,000 (about 10 minutes on 2 cores)
+    python -m bench --sizes 100000       # larger N by option
+    python -m bench --full               # 1k, 10k and 100k
+
+Every figure is printed beside a reference measured in the same run on the same data; the
+figures go to bench/results.json and the table into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import corpus, loadtest
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+
+
+def pct(values: list[float], p: float) -> float:
+    return round(float(np.percentile(np.asarray(values) * 1000, p)), 2) if values else float("nan")
+
+
+def timed(fn, *args, repeat: int = 1):
+    best = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best, out
+
+
+def memory_bandwidth_gb_s(mb: int = 512) -> float:
+    """Read bandwidth of this machine: the best of 5 passes summing a float32 array of ``mb`` MB."""
+    a = np.ones(mb * 1024 * 1024 // 4, dtype=np.float32)
+    best, _ = timed(a.sum, repeat=5)
+    return a.nbytes / best / 1e9
+
+
+def run_build(db: Path, corpus_dir: Path) -> dict:
+    """`kb build --no-embed` in a child process: wall time and its peak memory."""
+    if db.exists():
+        db.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    cmd = [str(Path(sys.executable).parent / "kb"), "build", str(db), str(corpus_dir), "--no-embed", "--silent"]
+    # /usr/bin/time reports the peak memory of kb itself (a child forked from this process would
+    # count the pages it shares with this one, model included)
+    rss_file = db.with_suffix(".rss")
+    gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
+    if gnu_time:
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"kb build failed: {proc.stderr[-2000:]}")
+    rss = float(rss_file.read_text().split()[-1]) / 1024 if gnu_time else None
+    return {"seconds": round(wall, 2), "peak_rss_mb": rss and round(rss, 1), "output": proc.stdout.strip()}
+
+
+def parse_only(corpus_dir: Path) -> dict:
+    """Reference for ingest: parsing alone, one process, same files."""
+    from ingest.parse import parse_text
+
+    files = sorted(corpus_dir.glob("*.txt"))
+    t0 = time.process_time()
+    n = sum(len(parse_text(f.read_text("utf-8")).declarations) for f in files)
+    return {"declarations": n, "per_s": round(n / (time.process_time() - t0), 1)}
+
+
+def synthetic_vectors(db_path: Path, embedder, anchors: int = 64, noise: float = 0.35, seed: int = 3) -> dict:
+    """Vectors for every declaration without running the model N times: the real embeddings of
+    ``anchors`` declarations, each declaration getting an anchor's vector plus seeded noise.
+    Scan costs depend only on the number and size of vectors, so the timings are those of real ones."""
+    from sqlite_utils import Database
+
+    from ingest.embeddings import encode, iter_items
+
+    db = Database(db_path)
+    texts = []
+    for item_id, kind, _, text in iter_items(db):
+        if kind == "declaration":
+            texts.append(text)
+        if len(texts) >= anchors:
+            break
+    base = embedder.embed_documents(texts)
+    ids = [r[0] for r in db.execute("select id from declarations order by id")]
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    with db.atomic():
+        db.execute("delete from embeddings where kind = 'declaration' and model = ?", [embedder.model_id])
+        rows = []
+        for i, decl_id in enumerate(ids):
+            v = base[i % len(base)] + noise * rng.standard_normal(base.shape[1]).astype(np.float32) / np.sqrt(
+                base.shape[1])
+            v /= np.linalg.norm(v)
+            rows.append((decl_id, "declaration", embedder.model_id, decl_id, b"synthetic", encode(v), "bench"))
+            if len(rows) >= 5000:
+                db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
+                rows = []
+        db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
+    db.conn.close()
+    return {"vectors": len(ids), "dim": int(base.shape[1]), "insert_seconds": round(time.perf_counter() - t0, 2)}
+
+
+def embedding_overhead(corpus_dir: Path, work: Path, embedder, files: int = 2) -> dict:
+    """Our embedding pipeline (embed_pending) against the model's raw encode on the same texts."""
+    from sqlite_utils import Database
+
+    from ingest.embeddings import embed_pending, iter_items
+
+    sample = work / "embed-sample"
+    shutil.rmtree(sample, ignore_errors=True)
+    sample.mkdir(parents=True)
+    for f in sorted(corpus_dir.glob("*.txt"))[:files]:
+        shutil.copy(f, sample / f.name)
+    db_path = work / "embed-sample.db"
+    run_build(db_path, sample)
+    db = Database(db_path)
+    texts = [t for _, _, _, t in iter_items(db)]
+    declarations = db["declarations"].count
+    embedder.embed_documents(texts[:64])  # warm up
+    raw, _ = timed(lambda: embedder.model.encode(texts, prompt=embedder.prompts()[1], batch_size=64,
+                                                 normalize_embeddings=True, show_progress_bar=False))
+    ours, n = timed(lambda: embed_pending(db, embedder))
+    db.conn.close()
+    return {"declarations": declarations, "items": n, "raw_encode_seconds": round(raw, 2),
+            "pipeline_seconds": round(ours, 2), "overhead_ratio": round(ours / raw, 3),
+            "items_per_s": round(n / ours, 1), "declarations_per_s": round(declarations / ours, 2)}
+
+
+def query_mix(db_path: Path, n: int, seed: int = 11) -> list[str]:
+    fixed = [q[0] for q in json.loads((ROOT / "tests" / "data" / "fts_queries.json").read_text("utf-8"))]
+    fixed += [q[0] for q in json.loads((ROOT / "tests" / "data" / "semantic_queries.json").read_text("utf-8"))["queries"]]
+    return list(dict.fromkeys(fixed + loadtest.queries_from_db(db_path, n, seed)))[:n]
+
+
+async def datasette_search(db_path: Path, queries: list[str]) -> list[float]:
+    """Datasette's built-in table search (``_search`` on the declarations table) in-process."""
+    import yaml
+    from datasette.app import Datasette
+
+    link_dir = db_path.parent / f"serve-{db_path.stem}"
+    link_dir.mkdir(exist_ok=True)
+    link = link_dir / "kb.db"
+    if not link.exists():
+        link.symlink_to(db_path.resolve())
+    ds = Datasette([str(link)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8")),
+                   plugins_dir=str(ROOT / "plugins"), settings={"sql_time_limit_ms": 10000})
+    times = []
+    await ds.client.get("/kb/declarations.json?_size=1")
+    for q in queries:
+        t0 = time.perf_counter()
+        r = await ds.client.get("/kb/declarations.json", params={"_search": q, "_size": "10", "_shape": "objects"})
+        times.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.text[:300]
+    return times
+
+
+def measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: float) -> dict:
+    from sqlite_utils import Database
+
+    from ingest import embeddings
+    from ingest.search import search_declarations
+
+    db = Database(db_path)
+    out: dict = {}
+    search_declarations(db, queries[0], 10)
+    fts = [timed(search_declarations, db, q, 10)[0] for q in queries]
+    out["fts"] = {"p50_ms": pct(fts, 50), "p95_ms": pct(fts, 95)}
+    ds = asyncio.run(datasette_search(db_path, queries))
+    out["datasette_search"] = {"p50_ms": pct(ds, 50), "p95_ms": pct(ds, 95)}
+
+    index = embeddings.load_index(db, embedder.model_id, "declaration")
+    n, dim = index.matrix.shape
+    floor_ms = index.matrix.nbytes / (bandwidth * 1e9) * 1000
+    encode, scan, plain, e2e = [], [], [], []
+    matrix = np.array(index.matrix)  # a plain copy for the numpy reference
+    for q in queries:
+        embedder._query_cache.clear()  # measure the model, not the cache
+        t, v = timed(lambda: embedder.embed_queries([q])[0])
+        encode.append(t)
+        scan.append(timed(index.top, v, 10)[0])
+
+        def brute(v=v):
+            s = matrix @ v
+            idx = np.argpartition(-s, 10)[:10]
+            return idx[np.argsort(-s[idx])]
+
+        plain.append(timed(brute)[0])
+        embedder._query_cache.clear()
+        e2e.append(timed(embeddings.semantic_search, db, embedder, q, 10)[0])
+    out["semantic"] = {
+        "vectors": n, "dim": dim, "bytes": int(index.matrix.nbytes), "floor_ms": round(floor_ms, 3),
+        "scan_p50_ms": pct(scan, 50), "scan_p95_ms": pct(scan, 95),
+        "numpy_p50_ms": pct(plain, 50), "numpy_p95_ms": pct(plain, 95),
+        "scan_p95_over_floor": round(pct(scan, 95) / floor_ms, 2) if floor_ms else None,
+        "encode_p50_ms": pct(encode, 50), "end_to_end_p50_ms": pct(e2e, 50), "end_to_end_p95_ms": pct(e2e, 95),
+    }
+    hybrid = []
+    for q in queries:
+        embedder._query_cache.clear()
+        hybrid.append(timed(embeddings.hybrid_search, db, embedder, q, 10)[0])
+    out["hybrid"] = {"p50_ms": pct(hybrid, 50), "p95_ms": pct(hybrid, 95)}
+    ids = [r[0] for r in db.execute("select id from declarations order by random() limit ?", [len(queries)])]
+    sims = [timed(embeddings.similar, db, embedder, i, 10)[0] for i in ids]
+    out["similar"] = {"p50_ms": pct(sims, 50), "p95_ms": pct(sims, 95)}
+    db.conn.close()
+    return out
+
+
+def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
+    print(f"\n== N = {n:,}", file=sys.stderr)
+    corpus_dir = work / f"corpus-{n}"
+    stamp = corpus_dir / ".complete"
+    if not stamp.exists():
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        t, files = timed(corpus.generate, n, corpus_dir, args.seed)
+        stamp.write_text(str(len(files)))
+        print(f"corpus: {n:,} declarations in {len(files)} files, {t:.1f} s", file=sys.stderr)
+    db_path = work / f"kb-{n}.db"
+    build = run_build(db_path, corpus_dir)
+    print(f"build: {build['seconds']} s ({n / build['seconds']:.1f} declarations/s), {build['output']}", file=sys.stderr)
+    ref = parse_only(corpus_dir) if n <= 10_000 else None
+    result = {
+        "n": n, "corpus_bytes": sum(f.stat().st_size for f in corpus_dir.glob("*.txt")),
+        "ingest": {"seconds": build["seconds"], "declarations_per_s": round(n / build["seconds"], 1),
+                   "peak_rss_mb": build["peak_rss_mb"], "parse_only_per_s_one_process": ref and ref["per_s"],
+                   "summary": build["output"]},
+        "db_mb_before_vectors": round(db_path.stat().st_size / 2**20, 1),
+    }
+    result["vectors"] = synthetic_vectors(db_path, embedder)
+    result["db_mb"] = round(db_path.stat().st_size / 2**20, 1)
+    queries = query_mix(db_path, args.queries)
+    result["queries"] = len(queries)
+    result.update(measure_queries(db_path, embedder, queries, bandwidth))
+    print(f"queries: {json.dumps({k: result[k] for k in ('fts', 'datasette_search', 'semantic', 'hybrid', 'similar')}, ensure_ascii=False)}",
+          file=sys.stderr)
+    with loadtest.serve(db_path) as (base, proc):
+        load = loadtest.run_load(base, args.clients, args.load_seconds, loadtest.MIX,
+                                 queries=loadtest.queries_from_db(db_path, 300))
+        load["server_peak_rss_mb"] = loadtest.peak_rss_mb(proc.pid)
+    result["load"] = load
+    print(loadtest.format_report(load), file=sys.stderr)
+    return result
+
+
+def table(results: dict) -> str:
+    rows = [
+        ("ingest, parse + store + FTS (declarations/s)", lambda r: r["ingest"]["declarations_per_s"],
+         "≥ 100", lambda r: f"parse alone, 1 process: {r['ingest']['parse_only_per_s_one_process'] or '–'}"),
+        ("ranked full-text p50 / p95 (ms)", lambda r: f"{r['fts']['p50_ms']} / {r['fts']['p95_ms']}", "p95 ≤ 50",
+         lambda r: f"Datasette `_search`: {r['datasette_search']['p50_ms']} / {r['datasette_search']['p95_ms']}"),
+        ("semantic top-10 scan p50 / p95 (ms)", lambda r: f"{r['semantic']['scan_p50_ms']} / {r['semantic']['scan_p95_ms']}",
+         "≤ 1.5× floor", lambda r: f"floor {r['semantic']['floor_ms']}; numpy {r['semantic']['numpy_p50_ms']} / "
+                                     f"{r['semantic']['numpy_p95_ms']}; ratio {r['semantic']['scan_p95_over_floor']}×"),
+        ("semantic end to end p50 / p95 (ms)", lambda r: f"{r['semantic']['end_to_end_p50_ms']} / "
+                                                          f"{r['semantic']['end_to_end_p95_ms']}",
+         "", lambda r: f"query encode p50 {r['semantic']['encode_p50_ms']}"),
+        ("hybrid p50 / p95 (ms)", lambda r: f"{r['hybrid']['p50_ms']} / {r['hybrid']['p95_ms']}", "", lambda r: ""),
+        ("similar p50 / p95 (ms)", lambda r: f"{r['similar']['p50_ms']} / {r['similar']['p95_ms']}", "", lambda r: ""),
+        ("HTTP, 8 clients, all endpoints (req/s, p95 ms)",
+         lambda r: f"{r['load']['requests_per_s']}, {r['load']['p95_ms']}", "", lambda r: f"errors {r['load']['errors']}"),
+        ("HTTP fulltext endpoint (req/s, p95 ms)",
+         lambda r: f"{r['load']['endpoints']['fulltext']['requests_per_s']}, {r['load']['endpoints']['fulltext']['p95_ms']}",
+         "≥ 200 at p95 ≤ 100 (alone)", lambda r: ""),
+        ("HTTP hybrid search endpoint (req/s, p95 ms)",
+         lambda r: f"{r['load']['endpoints']['search (hybrid)']['requests_per_s']}, "
+                   f"{r['load']['endpoints']['search (hybrid)']['p95_ms']}", "", lambda r: ""),
+        ("database size (MB)", lambda r: r["db_mb"], "", lambda r: f"before vectors {r['db_mb_before_vectors']}"),
+        ("peak memory: build / serve (MB)", lambda r: f"{r['ingest']['peak_rss_mb']} / {r['load']['server_peak_rss_mb']:.0f}",
+         "", lambda r: ""),
+    ]
+    sizes = results["sizes"]
+    head = "| figure | " + " | ".join(f"N = {r['n']:,}" for r in sizes) + " | target | reference (same run, largest N) |"
+    lines = [head, "|" + "---|" * (len(sizes) + 3)]
+    for name, value, target, ref in rows:
+        lines.append(f"| {name} | " + " | ".join(str(value(r)) for r in sizes) + f" | {target} | {ref(sizes[-1])} |")
+    e = results["embedding"]
+    lines.append(f"| embeddings (declarations/s, items/s) | {e['declarations_per_s']}, {e['items_per_s']} "
+                 + "| " * (len(sizes) - 1) + f"| overhead ≤ 1.1× | pipeline {e['pipeline_seconds']} s vs raw encode "
+                 f"{e['raw_encode_seconds']} s on {e['items']} texts: {e['overhead_ratio']}× |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated N (default 1000,10000)")
+    ap.add_argument("--full", action="store_true", help="N = 1,000, 10,000 and 100,000")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=60, help="queries per mode")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--load-seconds", type=float, default=20)
+    ap.add_argument("--workdir", default=str(HERE / "corpus"), help="corpora and databases (git-ignored)")
+    ap.add_argument("--out", default=str(HERE / "results.json"))
+    args = ap.parse_args(argv)
+    sizes = [1000, 10_000, 100_000] if args.full else [int(x) for x in args.sizes.split(",")]
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    from ingest.embeddings import get_embedder
+
+    started = time.perf_counter()
+    bandwidth = memory_bandwidth_gb_s()
+    embedder = get_embedder()
+    load_s, _ = timed(lambda: embedder.model)
+    print(f"memory read bandwidth {bandwidth:.1f} GB/s; model loaded in {load_s:.1f} s", file=sys.stderr)
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "memory_read_gb_s": round(bandwidth, 2)},
+        "model": embedder.model_id, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    first_corpus = work / f"corpus-{sizes[0]}"
+    results["sizes"] = []
+    for n in sizes:
+        results["sizes"].append(run_size(n, args, work, embedder, bandwidth))
+        if n == sizes[0]:
+            results["embedding"] = embedding_overhead(first_corpus, work, embedder)
+            print(f"embedding: {results['embedding']}", file=sys.stderr)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
+    text = table(results)
+    print(text)
+    readme = HERE / "README.md"
+    if readme.exists():
+        body = readme.read_text("utf-8")
+        body = re.sub(r"(<!-- results -->\n).*?(\n<!-- /results -->)",
+                      lambda m: m.group(1) + f"Measured {results['started']} on {os.cpu_count()} CPUs, "
+                      f"{bandwidth:.1f} GB/s memory read, in {results['seconds']:.0f} s:\n\n" + text + m.group(2),
+                      body, flags=re.S)
+        readme.write_text(body, "utf-8")
+    print(f"\nwrote {args.out} ({results['seconds']:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
