@@ -68,6 +68,32 @@ async def test_table_search_box_segments_chinese(ds):
 
 @pytest.mark.asyncio
 async def test_hostile_input_never_500(ds):
-    for q in ["x" * 5000, "\" OR 1=1 --", "%FF%FE", "*", "NEAR(", ""]:
-        r = await ds.client.get(f"/kb/fulltext_search.json?q={q}&_shape=array")
-        assert r.status_code < 500, q
+    hostile = ["x" * 5000, "取暖" * 3000, "\" OR 1=1 --", "'; drop table declarations; --", "%FF%FE", "%C0%AF",
+               "*", "NEAR(", "a:b", "^", "%00", "(", ""]
+    for q in hostile:
+        for path in ("fulltext_search", "search", "semantic_search", "search_indicators", "search_policies",
+                     "semantic_indicators", "suggest_indicators"):
+            r = await ds.client.get(f"/kb/{path}.json?q={q}&_shape=array")
+            assert r.status_code < 500, (path, q[:20], r.text[:200])
+            assert r.status_code >= 400 or isinstance(r.json(), list)
+        r = await ds.client.get(f"/kb/declarations.json?_search={q}&_shape=array")
+        assert r.status_code < 500, ("_search", q[:20], r.text[:200])
+    # k is capped, a bad k falls back to the default, unknown ids give nothing
+    r = await ds.client.get("/kb.json?sql=select json_array_length(kb_semantic('取暖', 'declaration', 100000000))"
+                            "&_shape=array")
+    assert list(r.json()[0].values()) == [16]  # every declaration, no more (MAX_K = 100)
+    r = await ds.client.get("/kb.json?sql=select kb_similar('nope', 'many') as s&_shape=array")
+    assert r.json() == [{"s": "[]"}]
+    r = await ds.client.get("/kb.json?sql=select kb_semantic('取暖', 'no-such-kind', 5) as s&_shape=array")
+    assert r.json() == [{"s": "[]"}]
+
+
+@pytest.mark.asyncio
+async def test_served_read_only(ds):
+    """No request can write: Datasette opens the file read-only and refuses writes in SQL."""
+    for sql in ("delete from declarations", "update declarations set name = 'x'", "drop table declarations",
+                "insert into policies (id) values ('x')"):
+        r = await ds.client.get("/kb.json", params={"sql": sql, "_shape": "array"})
+        assert r.status_code == 400, sql
+    r = await ds.client.get("/kb.json?sql=select count(*) as n from declarations&_shape=array")
+    assert r.json() == [{"n": 16}]
