@@ -22,14 +22,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 kb.db: $(STAMP) $(DATA)
 	$(BIN)/kb build kb.db data/
 
-# Read-only: Datasette opens kb.db with mode=ro, so no request can write; a `kb build` run while
-# serving commits in one transaction and readers switch from the old state to the new one.
-SERVE_OPTS := -m metadata.yml --plugins-dir plugins/ --template-dir templates/ \
-	  --setting sql_time_limit_ms 3000 --setting default_page_size 50 --setting max_returned_rows 1000
-
+# Configuration directory mode: kb.db, metadata.yml, settings.json (3 s SQL limit, no facet
+# suggestions), plugins/ and templates/ from this folder. Read-only: Datasette opens kb.db with
+# mode=ro, so no request can write; a `kb build` run while serving commits in one transaction
+# and readers switch from the old state to the new one.
 serve: kb.db
 	@echo "Open http://127.0.0.1:$(PORT)/kb  (declarations, indicator library, policies, search)"
-	$(BIN)/datasette serve kb.db $(SERVE_OPTS) -h 127.0.0.1 -p $(PORT)
+	$(BIN)/datasette serve . -h 127.0.0.1 -p $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -44,6 +44,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_options() -> list[str]:
+    """The options `make serve` gets from this folder (metadata, plugins, templates, settings.json)."""
+    opts = ["-m", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
+            "--template-dir", str(ROOT / "templates")]
+    for key, value in json.loads((ROOT / "settings.json").read_text("utf-8")).items():
+        opts += ["--setting", key, str(value).lower() if isinstance(value, bool) else str(value)]
+    return opts
+
+
 @contextlib.contextmanager
 def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = ()):
     """`datasette serve` as `make serve` runs it, on loopback; yields (base_url, process)."""
@@ -57,9 +66,7 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
         link = Path(tmp.name) / "kb.db"
         link.symlink_to(Path(db_path).resolve())
         db_path = link
-    cmd = [str(exe), "serve", str(db_path), "-m", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
-           "--template-dir", str(ROOT / "templates"), "--setting", "sql_time_limit_ms", "3000",
-           "-h", "127.0.0.1", "-p", str(port), *extra]
+    cmd = [str(exe), "serve", str(db_path), *serve_options(), "-h", "127.0.0.1", "-p", str(port), *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:

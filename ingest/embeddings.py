@@ -216,9 +216,17 @@ _index_lock = threading.Lock()
 
 
 def _version(db: Database, model: str, kind: str) -> tuple:
-    row = next(db.query("select count(*) as n, max(updated) as u, max(rowid) as r from embeddings"
-                        " where model = ? and kind = ?", [model, kind]))
-    return row["n"], row["u"], row["r"]
+    """Changes whenever the embeddings table changes (a trigger bumps kb_state; see migration m005)."""
+    try:
+        row = db.execute("select value from kb_state where key = 'embeddings_version'").fetchone()
+        return ("counter", row[0] if row else None)
+    except Exception as e:  # noqa: BLE001 - sqlite3 or pysqlite3's OperationalError
+        if "no such table" not in str(e):
+            raise
+        # a database from before migration m005: count instead
+        row = db.execute("select count(*), max(rowid) from embeddings where model = ? and kind = ?",
+                         [model, kind]).fetchone()
+        return ("count", *row)
 
 
 def load_index(db: Database, model: str, kind: str) -> VectorIndex:

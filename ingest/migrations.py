@@ -112,3 +112,15 @@ def m004_indicator_library(db: Database) -> None:
         db["indicator_library"].create_index(cols)
     backfill(db)
     refresh_derived(db)
+
+
+@migrations()
+def m005_embeddings_version(db: Database) -> None:
+    # A counter bumped by every change to embeddings, so a process holding vectors in memory can
+    # check in O(1) whether they are still current (counting the table costs O(rows) per query).
+    db["kb_state"].create({"key": str, "value": int}, pk="key")
+    db["kb_state"].insert({"key": "embeddings_version", "value": 0})
+    for event in ("insert", "update", "delete"):
+        db.execute(
+            f"create trigger embeddings_version_{event} after {event} on embeddings begin"
+            " update kb_state set value = value + 1 where key = 'embeddings_version'; end")

@@ -48,41 +48,10 @@ def db_copy(built_db, tmp_path):
     return target
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def datasette_server(db_path, *extra_args):
     """A real `datasette serve` process on a free loopback port, configured as `make serve` does it."""
-    import subprocess
-    import time
-    import urllib.request
+    from bench.loadtest import serve
 
-    port = free_port()
-    cmd = [str(Path(sys.executable).parent / "datasette"), "serve", str(db_path), "-m", str(ROOT / "metadata.yml"),
-           "--plugins-dir", str(ROOT / "plugins"), "--template-dir", str(ROOT / "templates"),
-           "--setting", "sql_time_limit_ms", "3000", "-h", "127.0.0.1", "-p", str(port), *extra_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start: " + proc.stderr.read().decode()[-2000:])
-                time.sleep(0.2)
+    with serve(db_path, extra=tuple(extra_args)) as (base, _proc):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -5,6 +5,8 @@ import hashlib
 import pytest
 from click.testing import CliRunner
 
+from sqlite_utils import Database
+
 from ingest.cli import cli
 from ingest.db import ingest_file, open_db
 
@@ -96,3 +98,17 @@ def test_seed_counts(built_db):
 def test_commands_have_help():
     for name, command in cli.commands.items():
         assert command.help, name
+
+
+def test_vector_index_cache_follows_changes_to_embeddings(db_copy):
+    from ingest.embeddings import load_index
+
+    db = Database(db_copy)
+    model = db.execute("select model from embeddings limit 1").fetchone()[0]
+    first = load_index(db, model, "declaration")
+    assert load_index(db, model, "declaration") is first  # unchanged: served from memory
+    gone = first.ids[0]
+    db.execute("delete from embeddings where item_id = ? and model = ?", [gone, model])
+    db.conn.commit()
+    second = load_index(db, model, "declaration")
+    assert second is not first and gone not in second.ids and len(second.ids) == len(first.ids) - 1
