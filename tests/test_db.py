@@ -112,3 +112,34 @@ def test_vector_index_cache_follows_changes_to_embeddings(db_copy):
     db.conn.commit()
     second = load_index(db, model, "declaration")
     assert second is not first and gone not in second.ids and len(second.ids) == len(first.ids) - 1
+
+
+def test_replacing_a_file_leaves_no_orphans(db_copy):
+    """A re-exported file with one project dropped: its rows, links, search rows and vectors all go."""
+    from ingest.library import refresh_derived
+
+    db = open_db(db_copy)
+    path = next(db.query("select path from sources where path like ?", ["%" + SEEDS[0].name]))["path"]
+    text = SEEDS[0].read_text("utf-8")
+    dropped = "2023冬季清洁取暖专项经费"
+    start = text.rindex("\n", 0, text.index(dropped)) + 1  # its 项目名称 line
+    end = text.index("项目名称", start + 10)  # the next form
+    decl_id = db.execute("select id from declarations where name = ?", [dropped]).fetchone()[0]
+    assert db.execute("select count(*) from embeddings where declaration_id = ?", [decl_id]).fetchone()[0] > 0
+    with db.atomic():
+        result = ingest_file(db, path, data=(text[:start] + text[end:]).encode("utf-8"))
+        refresh_derived(db)
+    assert result.status == "replaced" and result.declarations == 7
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    assert one("select count(*) from declarations") == 15
+    assert one(f"select count(*) from declarations where name = '{dropped}'") == 0
+    for table in ("indicators", "funds", "declaration_policies", "parse_warnings", "embeddings"):
+        assert one(f"select count(*) from {table} where declaration_id is not null"
+                   f" and declaration_id not in (select id from declarations)") == 0, table
+    assert one(f"select count(*) from embeddings where item_id like '{decl_id}%'") == 0
+    assert one("select count(*) from declarations_fts") == 15
+    assert one("select count(*) from indicators_fts") == one("select count(*) from indicators")
+    assert one("select count(*) from policies where id not in (select policy_id from declaration_policies)") == 0
+    assert one("select sum(uses) from indicator_library") == one(
+        "select count(*) from indicators where name_norm != ''")
+    assert one("select count(*) from sources") == 2
