@@ -220,19 +220,21 @@ def join_cells(cells: list[str], dedupe_overlap: bool = True, drop_stray_digit: 
     (``阳泉市大数	7据应用局``).
     """
     cleaned = [clean(c) for c in cells if c and c.strip()]
+    # brackets still open from each cell to the end (opening minus closing), computed once
+    balance_from = [0] * (len(cleaned) + 1)
+    for i in range(len(cleaned) - 1, -1, -1):
+        c = cleaned[i]
+        balance_from[i] = balance_from[i + 1] + c.count("(") + c.count("（") - c.count(")") - c.count("）")
     out = ""
     for i, c in enumerate(cleaned):
         if dedupe_overlap and out and HAN.match(c[0]) and out.endswith(c[0]):
             c = c[1:]
         if c[:1] in "(（" and HAN.match(c[1:2] or "") and out and HAN.search(out[-1]):
-            rest = "".join(cleaned[i + 1:])
-            opens = (c + rest).count("(") + (c + rest).count("（")
-            closes = (c + rest).count(")") + (c + rest).count("）")
-            if opens > closes:
+            if balance_from[i] > 0:  # (c + everything after it) opens more than it closes
                 c = c[1:]
         if drop_stray_digit and out and HAN.search(out[-1]) and re.match(r"^\d[\u3400-\u9fff]", c):
             c = c[1:]
-        if out and re.search(r"[A-Za-z0-9]$", out) and re.match(r"[A-Za-z]", c):
+        if out and out[-1].isascii() and out[-1].isalnum() and re.match(r"[A-Za-z]", c):
             out += " "
         out += c
     return clean(out)
@@ -625,7 +627,10 @@ MAX_BYTES = 64 * 1024 * 1024  # a bulk export of a whole province is a few MB
 
 
 def read_text(data: bytes, path: str = "<input>") -> str:
-    """Decode input bytes as UTF-8 (BOM allowed). Anything else is an error naming the file."""
+    """Decode input bytes as UTF-8 (BOM allowed). Anything else is an error naming the file.
+
+    A file cut off inside its last character keeps everything before the cut, marked with U+FFFD.
+    """
     if len(data) > MAX_BYTES:
         raise ParseError(f"{path}: {len(data):,} bytes is more than the {MAX_BYTES:,} a declarations file may have;"
                          " split it")
@@ -636,6 +641,9 @@ def read_text(data: bytes, path: str = "<input>") -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
+        if e.end == len(data) and e.reason == "unexpected end of data":
+            # a file cut off inside its last character (an interrupted copy): keep the rest, mark the cut
+            return data[: e.start].decode("utf-8-sig") + "\ufffd"
         line = data[: e.start].count(b"\n") + 1
         raise ParseError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})", line) from e
     return text
@@ -1084,7 +1092,7 @@ def _apply_header(st: _PageState, line: Line, key: str, rest: list[str]) -> None
                 continue
             nxt = []
             for piece in pieces:
-                m = re.search(r"\s" + re.escape(label), piece)
+                m = re.search(r"\s" + re.escape(label), piece) if label in piece else None
                 nxt.extend([piece[:m.start()], piece[m.start():].strip()] if m else [piece])
             pieces = nxt
         expanded.extend(p for p in pieces if p.strip())

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from ingest.parse import ParseError, parse_text, read_text
 
 REPORT = {"inputs": 0, "parsed": 0, "rejected": 0, "ingested": 0, "slowest": (0.0, "")}
-PER_INPUT_SECONDS = 60
+PER_INPUT_SECONDS = 20
 DOC_NUMBER = re.compile(r"^\S+〔(19|20)\d{2}〕\d{1,4}号$")
 
 
@@ -68,3 +68,5 @@ def check_records(result, what: str) -> None:
             assert p.doc_number is None or DOC_NUMBER.match(p.doc_number), (what, p.doc_number)
         for w in d.warnings:
             assert w.reason, what
+            # the parser records a crash on one line as a warning and goes on; for fuzzing it is a crash
+            assert not w.reason.startswith("internal error"), (what, w.line, w.reason)

@@ -36,7 +36,7 @@ def test_every_mutation_on_every_seed(pytestconfig):
 
 
 def test_mutated_seed_files(pytestconfig):
-    n = sizes(pytestconfig, 30, 4000)
+    n = sizes(pytestconfig, 30, 5000)
     for s in range(n):
         i = s % len(SEED_BYTES)
         data, names = mutate(SEED_BYTES[i], s)

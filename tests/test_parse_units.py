@@ -123,3 +123,12 @@ def test_oversized_input_is_rejected_with_its_size():
 
     with pytest.raises(ParseError, match=r"big\.txt: .* bytes is more than"):
         read_text("项目名称\t".encode() + b"x" * MAX_BYTES, "big.txt")
+
+
+def test_file_cut_inside_its_last_character_keeps_the_rest():
+    from ingest.parse import read_text
+
+    data = "项目名称\t清洁取暖".encode("utf-8")
+    assert read_text(data[:-1], "cut.txt") == "项目名称\t清洁取\ufffd"
+    with pytest.raises(ParseError, match=r"cut\.txt:1: not UTF-8"):
+        read_text(data[:-1] + b"\n", "cut.txt")  # broken in the middle of a line: still an error
