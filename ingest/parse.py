@@ -1187,15 +1187,17 @@ def _parse_indicator_row(st: _PageState, line: Line) -> None:
         else:
             toks.append(_Tok("n", clean(raw), col, clean(raw)))
     halves: list[list[_Tok]] = [[]]
+    has_name = has_content = False  # of the current half, kept as tokens are added
     for tok in toks:
         cur = halves[-1]
-        has_content = any(t.kind in ("n", "v") for t in cur)
-        if tok.kind in ("l1", "l2") and has_content:
+        if (tok.kind in ("l1", "l2") and has_content) or (
+                tok.kind == "n" and cur and cur[-1].kind == "v" and has_name):
             halves.append([tok])
-        elif tok.kind == "n" and cur and cur[-1].kind == "v" and any(t.kind == "n" for t in cur):
-            halves.append([tok])
+            has_name = has_content = False
         else:
             cur.append(tok)
+        has_name = has_name or tok.kind == "n"
+        has_content = has_content or tok.kind in ("n", "v")
     halves = [_normalise_half(h) for h in halves if h]
     content = [h for h in halves if any(t.kind in ("n", "v") for t in h)]
     # four content cells and no other clue: name value | name value
