@@ -10,32 +10,43 @@ from . import segment
 DECLARATION_WEIGHTS = (10.0, 4.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.5, 2.0)
 WEIGHTS_SQL = ", ".join(str(w) for w in DECLARATION_WEIGHTS)
 
+# Rank first, then decorate only the top rows: a snippet or a join evaluated in the ranking
+# query would run for every matching row (all of them, for a common word).
 DECLARATIONS_SQL = f"""
-select d.id, d.name, d.dept_name, d.year, d.funds_total,
-  bm25(declarations_fts, {WEIGHTS_SQL}) as score,
-  snippet(declarations_fts, -1, '[', ']', '…', 16) as snippet
-from declarations_fts join declarations d on d.rowid = declarations_fts.rowid
-where declarations_fts match :match
-order by score, d.id
-limit :limit
+with top as (
+  select rowid, bm25(declarations_fts, {WEIGHTS_SQL}) as score
+  from declarations_fts where declarations_fts match :match
+  order by score, rowid limit :limit
+)
+select d.id, d.name, d.dept_name, d.year, d.funds_total, top.score,
+  (select snippet(declarations_fts, -1, '[', ']', '…', 16) from declarations_fts
+   where declarations_fts match :match and rowid = top.rowid) as snippet
+from top join declarations d on d.rowid = top.rowid
+order by top.score, top.rowid
 """
 
 INDICATORS_SQL = """
+with top as (
+  select rowid, bm25(indicators_fts, 5.0, 1.0, 1.0) as score
+  from indicators_fts where indicators_fts match :match
+  order by score, rowid limit :limit
+)
 select i.id, i.declaration_id, d.name as declaration_name, i.period, i.level1, i.level2, i.name, i.value, i.unit,
-  bm25(indicators_fts, 5.0, 1.0, 1.0) as score
-from indicators_fts join indicators i on i.rowid = indicators_fts.rowid join declarations d on d.id = i.declaration_id
-where indicators_fts match :match
-order by score, i.id
-limit :limit
+  top.score
+from top join indicators i on i.rowid = top.rowid join declarations d on d.id = i.declaration_id
+order by top.score, top.rowid
 """
 
 POLICIES_SQL = """
-select p.id, p.title, p.doc_number, bm25(policies_fts, 3.0, 5.0) as score,
+with top as (
+  select rowid, bm25(policies_fts, 3.0, 5.0) as score
+  from policies_fts where policies_fts match :match
+  order by score, rowid limit :limit
+)
+select p.id, p.title, p.doc_number, top.score,
   (select count(*) from declaration_policies dp where dp.policy_id = p.id) as declarations
-from policies_fts join policies p on p.rowid = policies_fts.rowid
-where policies_fts match :match
-order by score, p.id
-limit :limit
+from top join policies p on p.rowid = top.rowid
+order by top.score, top.rowid
 """
 
 
