@@ -1303,7 +1303,8 @@ def _emit_half(st: _PageState, line: Line, half: list[_Tok], side: str, other_na
         t.kind == "n" and t.text == name for t in order) else -1
     after = [t.text for t in order[name_pos + 1:] if t.kind == "v"]
     if after and values and after[0] != values[0]:
-        values = after + [v for v in values if v not in after]
+        first = set(after)
+        values = after + [v for v in values if v not in first]
     value = values[0] if values else None
     if len(values) > 1:
         _warn(st, line, "more than one value for one indicator: kept the first", " | ".join(values))
@@ -1354,11 +1355,13 @@ def _finish(d: Declaration) -> None:
     # PDF layouts centre a merged category cell vertically: rows above it have no category yet
     for period in ("实施期", "年度"):
         rows = [i for i in d.indicators if i.period == period]
-        for n, ind in enumerate(rows):
-            if ind.level2 is None:
-                nxt = next((r for r in rows[n + 1:] if r.level2 is not None), None)
-                if nxt is not None:
-                    ind.level2, ind.level1 = nxt.level2, ind.level1 or nxt.level1
+        nxt = None  # the nearest row below with a category, walking up from the bottom
+        for ind in reversed(rows):
+            if ind.level2 is None and nxt is not None:
+                ind.level2, ind.level1 = nxt.level2, ind.level1 or nxt.level1
+            elif ind.level2 is not None:
+                nxt = ind
+        for ind in rows:
             if ind.level2 is None and ind.level1 is None:
                 d.warnings.append(Warning(ind.line, ind.name, "indicator without category"))
     for f in ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual"):

@@ -50,16 +50,26 @@ order by top.score, top.rowid
 """
 
 
-def _run(db: Database, sql: str, query: str, limit: int) -> list[dict]:
-    match = segment.fts_query(query, mode="or")
+def _run(db: Database, sql: str, query: str, limit: int, mode: str = "or") -> list[dict]:
+    match = segment.fts_query(query, mode=mode)
     if match == '""':
         return []
     return list(db.query(sql, {"match": match, "limit": limit}))
 
 
 def search_declarations(db: Database, query: str, limit: int = 10) -> list[dict]:
-    """Declarations best first; any query token may match, more and rarer matches rank higher."""
-    return _run(db, DECLARATIONS_SQL, query, limit)
+    """Declarations best first: those containing every query word, by bm25, then (if fewer than
+    ``limit``) those containing some of them.
+
+    Ranking only the documents that contain every word first keeps the cost to the documents that
+    can rank highest; ranking every document that contains any word costs as many documents as
+    contain the commonest word (满意度 is in nearly all of them).
+    """
+    rows = _run(db, DECLARATIONS_SQL, query, limit, mode="and")
+    if len(rows) < limit and len(segment.seg_query(query)) > 1:
+        seen = {r["id"] for r in rows}
+        rows += [r for r in _run(db, DECLARATIONS_SQL, query, limit, mode="or") if r["id"] not in seen]
+    return rows[:limit]
 
 
 def search_indicators(db: Database, query: str, limit: int = 20) -> list[dict]:

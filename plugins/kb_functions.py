@@ -4,6 +4,7 @@ SQL functions (usable in any query):
 - ``jieba_seg(text)``: jieba words separated by spaces
 - ``jieba_query(text)``: an FTS5 MATCH expression for a user query (tokens quoted, OR-ed)
 - ``kb_snippet(text, q)``: a short excerpt of ``text`` around the query's words, marked with 【】
+- ``kb_fulltext(q, k)``: ranked full-text search (every word first, then any word), as the CLI does it
 - ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``, ``kb_similar(id, k)``, ``kb_suggest(q, k)``:
   JSON arrays of ``[id, score]`` (or indicator groups), read with ``json_each``.
 
@@ -87,6 +88,16 @@ def kb_snippet(text, q, width=60):
     return ("…" if start else "") + excerpt + ("…" if start + width < len(text) else "")
 
 
+def _make_fulltext_function(path: str):
+    def fulltext(q, k=20):
+        from ingest.search import search_declarations
+
+        hits = search_declarations(_reader(path), _q(q), _k(k))
+        return json.dumps([[h["id"], h["score"]] for h in hits])
+
+    return fulltext
+
+
 def _make_vector_functions(path: str):
     from ingest import embeddings
 
@@ -123,6 +134,7 @@ def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     path = getattr(db, "path", None)
     if path:
+        conn.create_function("kb_fulltext", 2, _make_fulltext_function(path))
         semantic, hybrid, similar, suggest = _make_vector_functions(path)
         conn.create_function("kb_semantic", 3, semantic)
         conn.create_function("kb_hybrid", 2, hybrid)
