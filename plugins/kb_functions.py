@@ -25,6 +25,7 @@ from datasette.utils.asgi import Response
 # Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
 # each, which on a small machine makes every query wait on the others.
 os.environ.setdefault("KB_TORCH_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's vector scans, likewise
 
 MAX_Q = 200
 MAX_K = 100
