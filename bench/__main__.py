@@ -159,11 +159,7 @@ async def datasette_search(db_path: Path, queries: list[str]) -> list[float]:
     import yaml
     from datasette.app import Datasette
 
-    link_dir = db_path.parent / f"serve-{db_path.stem}"
-    link_dir.mkdir(exist_ok=True)
-    link = link_dir / "kb.db"
-    if not link.exists():
-        link.symlink_to(db_path.resolve())
+    tmp, link = loadtest.named_kb(db_path)
     ds = Datasette([str(link)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8")),
                    plugins_dir=str(ROOT / "plugins"),
                    settings=dict(json.loads((ROOT / "settings.json").read_text("utf-8")), sql_time_limit_ms=10000))
@@ -174,6 +170,7 @@ async def datasette_search(db_path: Path, queries: list[str]) -> list[float]:
         r = await ds.client.get("/kb/declarations.json", params={"_search": q, "_size": "10", "_shape": "objects"})
         times.append(time.perf_counter() - t0)
         assert r.status_code == 200, r.text[:300]
+    tmp.cleanup()
     return times
 
 

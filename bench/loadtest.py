@@ -44,6 +44,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def named_kb(db_path: str | Path):
+    """A temporary folder with ``kb.db`` linking to ``db_path`` (metadata.yml describes the database
+    named kb); returns the folder (call ``cleanup()`` when done) and the link."""
+    import tempfile
+
+    tmp = tempfile.TemporaryDirectory(prefix="kb-serve-")
+    link = Path(tmp.name) / "kb.db"
+    link.symlink_to(Path(db_path).resolve())
+    return tmp, link
+
+
 def serve_options() -> list[str]:
     """The options `make serve` gets from this folder (metadata, plugins, templates, settings.json)."""
     opts = ["-m", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
@@ -59,13 +70,8 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
     port = port or free_port()
     exe = Path(sys.executable).parent / "datasette"
     tmp = None
-    if Path(db_path).name != "kb.db":  # metadata.yml describes the database named kb
-        import tempfile
-
-        tmp = tempfile.TemporaryDirectory(prefix="kb-serve-")
-        link = Path(tmp.name) / "kb.db"
-        link.symlink_to(Path(db_path).resolve())
-        db_path = link
+    if Path(db_path).name != "kb.db":
+        tmp, db_path = named_kb(db_path)
     cmd = [str(exe), "serve", str(db_path), *serve_options(), "-h", "127.0.0.1", "-p", str(port), *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"

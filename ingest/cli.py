@@ -62,8 +62,7 @@ def build(db_path, paths, silent, no_embed, model, jobs):
             for prep in _prepared(todo, jobs):
                 results.append(store_prepared(db, prep))
                 bar.update(1)
-        if any(r.status in ("ingested", "replaced") for r in results) or (
-                db["indicators"].count and not db["indicator_library"].count):
+        if any(r.status in ("ingested", "replaced") for r in results):
             refresh_derived(db)
         if not no_embed:
             from .embeddings import embed_pending, get_embedder

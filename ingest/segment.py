@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
+
+from .parse import normalise_text
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
 _tokenizer = None
@@ -41,8 +42,7 @@ def _get():
 
 def normalise(text: str) -> str:
     """Full-width ASCII to half-width, document-number brackets to 〔〕, lower-case Latin."""
-    text = "".join(ch if ch in "《》〔〕【】“”、，。；：≥≤" else unicodedata.normalize("NFKC", ch) for ch in text)
-    text = _DOC_BRACKETS.sub(r"〔\1〕", text)
+    text = _DOC_BRACKETS.sub(r"〔\1〕", normalise_text(text))
     return text.lower()
 
 
