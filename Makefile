@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8001
 DATA := $(wildcard data/*.txt)
 
-.PHONY: serve test test-all bench fuzz loadtest model clean
+.PHONY: serve test test-fast bench fuzz loadtest model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,19 +22,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 kb.db: $(STAMP) $(DATA)
 	$(BIN)/kb build kb.db data/
 
-# Configuration directory mode: kb.db, metadata.yml, settings.json (3 s SQL limit, no facet
-# suggestions), plugins/ and templates/ from this folder. Read-only: Datasette opens kb.db with
-# mode=ro, so no request can write; a `kb build` run while serving commits in one transaction
-# and readers switch from the old state to the new one.
+# `kb serve`: Datasette configured by ingest/serve.py (metadata.yml, settings.json, plugins/,
+# templates/). Read-only: Datasette opens kb.db with mode=ro, so no request can write; a `kb build`
+# run while serving commits in one transaction and readers switch from the old state to the new one.
 serve: kb.db
 	@echo "Open http://127.0.0.1:$(PORT)/kb  (declarations, indicator library, policies, search)"
-	$(BIN)/datasette serve . -h 127.0.0.1 -p $(PORT)
+	$(BIN)/kb serve kb.db -h 127.0.0.1 -p $(PORT)
 
+# the whole suite; `make test-fast` leaves out the tests marked slow (real model, large corpora)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-test-all: $(STAMP)
-	$(BIN)/pytest -q -m "slow or not slow"
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -79,7 +79,7 @@ def run_build(db: Path, corpus_dir: Path) -> dict:
 
 def parse_only(corpus_dir: Path) -> dict:
     """Reference for ingest: parsing alone, one process, same files."""
-    from ingest.parse import parse_text
+    from ingest.form import parse_text
 
     files = sorted(corpus_dir.glob("*.txt"))
     t0 = time.process_time()
@@ -93,13 +93,13 @@ def synthetic_vectors(db_path: Path, embedder, anchors: int = 64, noise: float =
     Scan costs depend only on the number and size of vectors, so the timings are those of real ones."""
     from sqlite_utils import Database
 
-    from ingest.embeddings import encode, iter_items
+    from ingest.vectors import encode, iter_items
 
     db = Database(db_path)
     texts = []
-    for item_id, kind, _, text in iter_items(db):
-        if kind == "declaration":
-            texts.append(text)
+    for item in iter_items(db):
+        if item.kind == "declaration":
+            texts.append(item.text)
         if len(texts) >= anchors:
             break
     base = embedder.embed_documents(texts)
@@ -126,7 +126,7 @@ def embedding_overhead(corpus_dir: Path, work: Path, embedder, files: int = 2) -
     """Our embedding pipeline (embed_pending) against the model's raw encode on the same texts."""
     from sqlite_utils import Database
 
-    from ingest.embeddings import embed_pending, iter_items
+    from ingest.vectors import embed_pending, iter_items
 
     sample = work / "embed-sample"
     shutil.rmtree(sample, ignore_errors=True)
@@ -136,7 +136,7 @@ def embedding_overhead(corpus_dir: Path, work: Path, embedder, files: int = 2) -
     db_path = work / "embed-sample.db"
     run_build(db_path, sample)
     db = Database(db_path)
-    texts = [t for _, _, _, t in iter_items(db)]
+    texts = [it.text for it in iter_items(db)]
     declarations = db["declarations"].count
     embedder.embed_documents(texts[:64])  # warm up
     raw, _ = timed(lambda: embedder.model.encode(texts, prompt=embedder.prompts()[1], batch_size=64,
@@ -156,13 +156,9 @@ def query_mix(db_path: Path, n: int, seed: int = 11) -> list[str]:
 
 async def datasette_search(db_path: Path, queries: list[str]) -> list[float]:
     """Datasette's built-in table search (``_search`` on the declarations table) in-process."""
-    import yaml
-    from datasette.app import Datasette
+    from ingest.serve import make_datasette
 
-    tmp, link = loadtest.named_kb(db_path)
-    ds = Datasette([str(link)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8")),
-                   plugins_dir=str(ROOT / "plugins"),
-                   settings=dict(json.loads((ROOT / "settings.json").read_text("utf-8")), sql_time_limit_ms=10000))
+    ds = make_datasette(db_path, sql_time_limit_ms=10000)
     times = []
     await ds.client.get("/kb/declarations.json?_size=1")
     for q in queries:
@@ -170,7 +166,6 @@ async def datasette_search(db_path: Path, queries: list[str]) -> list[float]:
         r = await ds.client.get("/kb/declarations.json", params={"_search": q, "_size": "10", "_shape": "objects"})
         times.append(time.perf_counter() - t0)
         assert r.status_code == 200, r.text[:300]
-    tmp.cleanup()
     return times
 
 
@@ -197,8 +192,9 @@ def measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: floa
 def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: float) -> dict:
     from sqlite_utils import Database
 
-    from ingest import embeddings
-    from ingest.search import search_declarations
+    from ingest import query
+    from ingest.query import search_declarations
+    from ingest.vectors import load_index
 
     db = Database(db_path)
     out: dict = {}
@@ -208,13 +204,13 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     ds = asyncio.run(datasette_search(db_path, queries))
     out["datasette_search"] = {"p50_ms": pct(ds, 50), "p95_ms": pct(ds, 95)}
 
-    index = embeddings.load_index(db, embedder.model_id, "declaration")
+    index = load_index(db, embedder.model_id, "declaration")
     n, dim = index.matrix.shape
     floor_ms = index.matrix.nbytes / (bandwidth * 1e9) * 1000
     encode, scan, plain, e2e = [], [], [], []
     matrix = np.array(index.matrix)  # a plain copy for the numpy reference
     for q in queries:
-        embedder._query_cache.clear()  # measure the model, not the cache
+        embedder.queries.clear()  # measure the model, not the cache
         t, v = timed(lambda: embedder.embed_queries([q])[0])
         encode.append(t)
         scan.append(timed(index.top, v, 10)[0])
@@ -225,8 +221,8 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
             return idx[np.argsort(-s[idx])]
 
         plain.append(timed(brute)[0])
-        embedder._query_cache.clear()
-        e2e.append(timed(embeddings.semantic_search, db, embedder, q, 10)[0])
+        embedder.queries.clear()
+        e2e.append(timed(query.semantic_search, db, embedder, q, 10)[0])
     out["semantic"] = {
         "vectors": n, "dim": dim, "bytes": int(index.matrix.nbytes), "floor_ms": round(floor_ms, 3),
         "scan_p50_ms": pct(scan, 50), "scan_p95_ms": pct(scan, 95),
@@ -236,11 +232,11 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     }
     hybrid = []
     for q in queries:
-        embedder._query_cache.clear()
-        hybrid.append(timed(embeddings.hybrid_search, db, embedder, q, 10)[0])
+        embedder.queries.clear()
+        hybrid.append(timed(query.hybrid_search, db, embedder, q, 10)[0])
     out["hybrid"] = {"p50_ms": pct(hybrid, 50), "p95_ms": pct(hybrid, 95)}
     ids = [r[0] for r in db.execute("select id from declarations order by random() limit ?", [len(queries)])]
-    sims = [timed(embeddings.similar, db, embedder, i, 10)[0] for i in ids]
+    sims = [timed(query.similar, db, embedder.model_id, i, 10)[0] for i in ids]
     out["similar"] = {"p50_ms": pct(sims, 50), "p95_ms": pct(sims, 95)}
     db.conn.close()
     return out
@@ -354,7 +350,7 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    from ingest.embeddings import get_embedder
+    from ingest.embedders import get_embedder
 
     started = time.perf_counter()
     bandwidth = memory_bandwidth_gb_s()

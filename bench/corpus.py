@@ -19,7 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.parse import match_label, parse_text, split_line
+from ingest.form import parse_text
+from ingest.form.labels import match_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "data").glob("*.txt"))
@@ -55,7 +56,7 @@ def load_blocks() -> list[SeedBlock]:
             block = lines[d.first_line - 1:d.last_line]
             name_lines, dept_line = [], None
             for i, raw in enumerate(block):
-                hit = match_label(split_line(i + 1, raw).texts[:4], groups=("header",))
+                hit = match_label([c.strip() for c in raw.split("\t") if c.strip()][:4], groups=("header",))
                 if hit and hit.key == "name":
                     name_lines.append(i)
                 elif hit and hit.key == "dept" and dept_line is None:

@@ -44,36 +44,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def named_kb(db_path: str | Path):
-    """A temporary folder with ``kb.db`` linking to ``db_path`` (metadata.yml describes the database
-    named kb); returns the folder (call ``cleanup()`` when done) and the link."""
+@contextlib.contextmanager
+def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict | None = None):
+    """`kb serve` as `make serve` runs it, on loopback; yields (base_url, process).
+
+    :param env: extra environment variables for the server (e.g. ``KB_MODEL``).
+    """
     import tempfile
 
-    tmp = tempfile.TemporaryDirectory(prefix="kb-serve-")
-    link = Path(tmp.name) / "kb.db"
-    link.symlink_to(Path(db_path).resolve())
-    return tmp, link
-
-
-def serve_options() -> list[str]:
-    """The options `make serve` gets from this folder (metadata, plugins, templates, settings.json)."""
-    opts = ["-m", str(ROOT / "metadata.yml"), "--plugins-dir", str(ROOT / "plugins"),
-            "--template-dir", str(ROOT / "templates")]
-    for key, value in json.loads((ROOT / "settings.json").read_text("utf-8")).items():
-        opts += ["--setting", key, str(value).lower() if isinstance(value, bool) else str(value)]
-    return opts
-
-
-@contextlib.contextmanager
-def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = ()):
-    """`datasette serve` as `make serve` runs it, on loopback; yields (base_url, process)."""
     port = port or free_port()
-    exe = Path(sys.executable).parent / "datasette"
-    tmp = None
-    if Path(db_path).name != "kb.db":
-        tmp, db_path = named_kb(db_path)
-    cmd = [str(exe), "serve", str(db_path), *serve_options(), "-h", "127.0.0.1", "-p", str(port), *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    cmd = [str(Path(sys.executable).parent / "kb"), "serve", str(db_path), "-h", "127.0.0.1", "-p", str(port), *extra]
+    log = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads would stall a chatty server
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -86,7 +68,8 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("datasette did not start: " + proc.stderr.read().decode()[-2000:])
+                log.seek(0)
+                raise RuntimeError("datasette did not start: " + log.read().decode("utf-8", "replace")[-2000:])
             time.sleep(0.2)
         yield base, proc
     finally:
@@ -95,8 +78,7 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        if tmp is not None:
-            tmp.cleanup()
+        log.close()
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -1,10 +1,11 @@
-"""The ``kb`` command: build and query the declarations knowledge base."""
+"""The ``kb`` command: build and query the declarations knowledge base. Thin: arguments and printing;
+the work is done by ``ingest.build`` and ``ingest.query``."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
+from dataclasses import asdict
 
 import click
 
@@ -12,85 +13,93 @@ import click
 @click.group()
 @click.version_option()
 def cli():
-    "Build and query a knowledge base of 项目支出绩效目标申报表 (performance declarations)."
+    "绩效目标知识库：导入与检索项目支出绩效目标申报表 (performance declarations)."
+
+
+def _progress(silent: bool):
+    def make(label: str, total: int):
+        if silent or total == 0:
+            from .build import _null_progress
+
+            return _null_progress(label, total)
+        return click.progressbar(length=total, label=label, file=sys.stderr, show_percent=True, show_pos=True,
+                                 show_eta=True)
+    return make
+
+
+STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复文件", "failed": "失败"}
 
 
 @cli.command()
 @click.argument("db_path", type=click.Path(dir_okay=False), envvar="KB_DB")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-s", "--silent", is_flag=True, help="No progress bar")
+@click.option("-s", "--silent", is_flag=True, help="No progress bars or per-file lines")
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (full-text search only)")
-@click.option("--model", envvar="KB_MODEL", help="sentence-transformers model name or path (default: bundled multilingual-e5-small)")
+@click.option("--model", envvar="KB_MODEL",
+              help="sentence-transformers model name or path (default: bundled multilingual-e5-small; 'hash': no model)")
 @click.option("-j", "--jobs", type=int, default=0, help="Parallel parsing processes (default: one per CPU)")
 def build(db_path, paths, silent, no_embed, model, jobs):
-    """Ingest declaration text files (or folders of them) into DB_PATH.
+    """Ingest declaration files (or folders of them) into DB_PATH.
 
-    Running it again on the same input changes nothing; a changed file
-    replaces what it stored before; a file that cannot be read is reported
-    and recorded, and the others still go in. The build commits as one
-    transaction, so readers of DB_PATH see the old or the new state, never
-    a half-built one.
+    Reads .txt .md .tsv .csv files. Running it again on the same input changes nothing; a changed
+    file replaces what it stored before; a file that cannot be read is reported and recorded in
+    parse_failures, and the others still go in. The build commits as one transaction, so readers
+    of DB_PATH see the old or the new state, never a half-built one. Exit status 1 if any file failed.
 
     \b
     Example:
         kb build kb.db data/
     """
-    from .db import SaveResult, is_unchanged, iter_input_files, open_db, sha256, store_prepared
-    from .library import refresh_derived
+    from .build import build as run_build
+    from .store import open_db
 
     db = open_db(db_path)
-    files = iter_input_files(list(paths))
-    if not files:
-        raise click.ClickException("no input files found in " + ", ".join(paths))
-    results = []
-    # One write transaction for the whole build (each file in its own savepoint): a Datasette
-    # serving the same file keeps answering from the previous state until the build commits.
-    with db.atomic():
-        todo = []
-        for f in files:
-            try:
-                digest = sha256(f.read_bytes())
-            except OSError as e:
-                raise click.ClickException(f"{f}: {e}")
-            if is_unchanged(db, digest):
-                results.append(SaveResult(str(f), "unchanged"))
-            else:
-                todo.append(f)
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        with _progress(length=len(todo), label="Parsing", silent=silent) as bar:
-            # parsing and segmenting run in worker processes; this process stores, in input order
-            for prep in _prepared(todo, jobs):
-                results.append(store_prepared(db, prep))
-                bar.update(1)
-        if any(r.status in ("ingested", "replaced") for r in results):
-            refresh_derived(db)
-        if not no_embed:
-            from .embeddings import embed_pending, get_embedder
+    embedder = None
+    if not no_embed:
+        from .embedders import get_embedder
 
-            embedder = get_embedder(model)
-            pending = embed_pending(db, embedder, dry_run=True)
-            if pending:
-                with _progress(length=pending, label="Embedding", silent=silent) as bar:
-                    embed_pending(db, embedder, progress=bar.update)
-    totals = {k: sum(getattr(r, k) for r in results) for k in ("declarations", "indicators", "policies", "warnings")}
-    for r in results:
-        if r.status == "failed":
-            click.echo(f"error: {r.error}", err=True)
+        embedder = get_embedder(model)
+    report = run_build(db, paths, embedder=embedder, jobs=jobs, progress=_progress(silent))
+    if not report.files and not report.skipped:
+        raise click.ClickException("no input files found in " + ", ".join(paths))
+    for f in report.files:
+        if f.status == "failed":
+            click.echo(f"错误 error: {f.error}", err=True)
         elif not silent:
-            click.echo(f"{r.path}: {r.status}"
-                       + (f", {r.declarations} declarations, {r.indicators} indicators, {r.warnings} warnings"
-                          if r.status != "unchanged" else ""), err=True)
-    db.execute("pragma wal_checkpoint(truncate)")
-    counts = {t: db[t].count for t in ("declarations", "indicators", "policies", "parse_warnings")}
+            detail = ""
+            if f.status in ("ingested", "replaced"):
+                detail = f"：{f.declarations} 张申报表，{f.indicators} 个指标，{f.warnings} 条警告（{f.reader}）"
+            elif f.status == "duplicate":
+                detail = f"：{f.error}"
+            click.echo(f"{f.path}: {STATUS_ZH[f.status]}{detail}", err=True)
+        for decl_id, other in f.same_as:
+            click.echo(f"{f.path}: 申报表 {decl_id} 与 {other} 中的相同，只保存一份并记录两个来源", err=True)
+        for decl_id, other in f.kept_both:
+            click.echo(f"{f.path}: 申报表 {decl_id} 与 {other} 中的同名项目内容不同，两份均保留", err=True)
+    if report.skipped and not silent:
+        click.echo(f"跳过 {len(report.skipped)} 个不支持的文件，如 {report.skipped[0]}", err=True)
+    if report.embed_error:
+        click.echo(f"警告 warning: {report.embed_error}", err=True)
+    counts = {t: db.execute(f"select count(*) from {t}").fetchone()[0]
+              for t in ("declarations", "indicators", "policies", "parse_warnings")}
     click.echo(
         f"{db_path}: {counts['declarations']} declarations, {counts['indicators']} indicators, "
         f"{counts['policies']} policies, {counts['parse_warnings']} warnings "
-        f"(this run: {totals['declarations']} declarations from {sum(r.status in ('ingested', 'replaced') for r in results)} "
-        f"new or changed files, {sum(r.status == 'unchanged' for r in results)} unchanged, "
-        f"{sum(r.status == 'failed' for r in results)} failed)"
-    )
-    if results and all(r.status == "failed" for r in results):
+        f"(this run: {report.declarations} declarations from {report.count('ingested') + report.count('replaced')} "
+        f"new or changed files, {report.count('unchanged')} unchanged, {report.count('duplicate')} duplicate, "
+        f"{report.count('failed')} failed)")
+    if report.failed:
         sys.exit(1)
+
+
+def _print_hits(hits, as_json: bool, fields: tuple[str, ...]) -> None:
+    for h in hits:
+        d = asdict(h)
+        if as_json:
+            click.echo(json.dumps(d, ensure_ascii=False))
+        else:
+            extra = "  ".join(str(d[f]) for f in fields if d.get(f))
+            click.echo(f"{d['id']}  {d.get('score', 0):.3f}  {extra}")
 
 
 @cli.command()
@@ -108,74 +117,18 @@ def search(db_path, query, limit, as_json, mode, model):
         kb search kb.db 清洁取暖
         kb search kb.db "晋教安稳函(2022)6号" --json
     """
-    from .db import open_db
+    from . import query as q
+    from .store import open_db
 
     db = open_db(db_path)
     if mode == "fts":
-        from .search import search_declarations
-
-        rows = search_declarations(db, query, limit)
+        hits = q.search_declarations(db, query, limit)
     else:
-        from .embeddings import get_embedder, hybrid_search, semantic_search
+        from .embedders import get_embedder
 
         embedder = get_embedder(model)
-        rows = (hybrid_search if mode == "hybrid" else semantic_search)(db, embedder, query, limit)
-    _print_rows(rows, as_json, ("name", "dept_name", "snippet"))
-
-
-def _prepared(files, jobs: int):
-    """prepare_file over the files, in order; in worker processes when jobs > 1."""
-    from .db import prepare_file
-
-    if jobs <= 1:
-        for f in files:
-            yield prepare_file(f)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(jobs) as pool:
-        try:
-            yield from pool.map(prepare_file, files)
-        except OSError as e:
-            raise click.ClickException(str(e))
-
-
-def _print_rows(rows, as_json, fields):
-    for r in rows:
-        if as_json:
-            click.echo(json.dumps(r, ensure_ascii=False))
-        else:
-            extra = "  ".join(str(r[f]) for f in fields if r.get(f))
-            click.echo(f"{r['id']}  {r.get('score', 0):.3f}  {extra}")
-
-
-class _NullBar:
-    def __init__(self, items=None):
-        self.items = items
-
-    def __iter__(self):
-        return iter(self.items or [])
-
-    def update(self, n):
-        pass
-
-
-class _progress:
-    def __init__(self, items=None, label="", silent=False, length=None):
-        self.items, self.label, self.silent, self.length = items, label, silent, length
-
-    def __enter__(self):
-        if self.silent:
-            self._bar = None
-            return _NullBar(self.items)
-        self._bar = click.progressbar(self.items, length=self.length, label=self.label, file=sys.stderr,
-                                      show_percent=True, show_pos=True)
-        return self._bar.__enter__()
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            return self._bar.__exit__(*exc)
-        return False
+        hits = (q.hybrid_search if mode == "hybrid" else q.semantic_search)(db, embedder, query, limit)
+    _print_hits(hits, as_json, ("name", "dept_name", "snippet"))
 
 
 @cli.command()
@@ -191,16 +144,16 @@ def similar(db_path, declaration_id, limit, as_json, model):
     Example:
         kb similar kb.db a3e558740983ae03
     """
-    from .db import open_db
-    from .embeddings import get_embedder
-    from .embeddings import similar as find_similar
+    from . import query as q
+    from .embedders import get_embedder
+    from .store import open_db
 
     db = open_db(db_path)
-    try:
-        rows = find_similar(db, get_embedder(model), declaration_id, limit)
-    except KeyError as e:
-        raise click.ClickException(str(e.args[0]))
-    _print_rows(rows, as_json, ("name", "dept_name"))
+    try:  # the stored vectors are enough: the model is not loaded
+        hits = q.similar(db, get_embedder(model).model_id, declaration_id, limit)
+    except q.DeclarationNotFound as e:
+        raise click.ClickException(f"没有编号为 {e.declaration_id} 的申报表 (no declaration with this id)")
+    _print_hits(hits, as_json, ("name", "dept_name"))
 
 
 @cli.command()
@@ -217,15 +170,39 @@ def suggest(db_path, description, projects, limit, as_json, model):
     Example:
         kb suggest kb.db "为农村老人冬季取暖发放补贴"
     """
-    from .db import open_db
-    from .embeddings import get_embedder, suggest_indicators
+    from . import query as q
+    from .embedders import get_embedder
+    from .store import open_db
 
     db = open_db(db_path)
-    for g in suggest_indicators(db, get_embedder(model), description, projects, limit):
+    for g in q.suggest_indicators(db, get_embedder(model), description, projects, limit):
         if as_json:
-            click.echo(json.dumps(g, ensure_ascii=False))
+            click.echo(json.dumps(asdict(g), ensure_ascii=False))
         else:
-            click.echo(f"{g['uses']}  {g['level1'] or ''}/{g['level2'] or ''}  {g['name']}  {' | '.join(g['values'][:4])}")
+            click.echo(f"{g.uses}  {g.level1 or ''}/{g.level2 or ''}  {g.name}  {' | '.join(g.values[:4])}")
+
+
+@cli.command()
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False), envvar="KB_DB")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True)
+@click.option("-p", "--port", default=8001, show_default=True, type=int)
+@click.option("-w", "--workers", default=1, show_default=True, type=int, help="Server processes")
+def serve(db_path, host, port, workers):
+    """Serve DB_PATH in Datasette (read-only), with the knowledge base's pages and search.
+
+    \b
+    Example:
+        kb serve kb.db -p 8001
+    """
+    import os
+    from pathlib import Path
+
+    import uvicorn
+
+    os.environ["KB_DB"] = str(Path(db_path).resolve())
+    click.echo(f"绩效目标知识库: http://{host}:{port}/kb", err=True)
+    uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False)
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""Derived, browsable views of the stored declarations: funds bands and the indicator library.
+"""Derived, browsable tables rebuilt after every build that changes something: the indicator library
+and the policies' citation counts and issuers.
 
 Both are plain tables (not SQL views) so Datasette can facet and page them quickly at any corpus
 size; :func:`refresh_derived` rebuilds the library inside the caller's transaction.
@@ -7,30 +8,6 @@ size; :func:`refresh_derived` rebuilds the library inside the caller's transacti
 from __future__ import annotations
 
 from sqlite_utils import Database
-
-from .parse import indicator_key
-
-# Upper bounds in yuan and the label of each band; the last band has no upper bound.
-FUNDS_BANDS = (
-    (100_000, "1 <10万"),
-    (500_000, "2 10万–50万"),
-    (1_000_000, "3 50万–100万"),
-    (5_000_000, "4 100万–500万"),
-    (10_000_000, "5 500万–1000万"),
-    (100_000_000, "6 1000万–1亿"),
-    (None, "7 ≥1亿"),
-)
-
-
-def funds_band(amount: float | None) -> str | None:
-    """The band label of a funds total (labels start with a digit so they sort by size)."""
-    if amount is None:
-        return None
-    for upper, label in FUNDS_BANDS:
-        if upper is None or amount < upper:
-            return label
-    return None
-
 
 # Categories are grouped by their full name: 数量 and 数量指标 are one category.
 _CATEGORY = "case when {0} is null or {0} = '' or {0} like '%指标' then {0} else {0} || '指标' end"
@@ -78,11 +55,3 @@ def refresh_derived(db: Database) -> int:
         db.execute(POLICY_SQL)
     return db["indicator_library"].count
 
-
-def backfill(db: Database) -> None:
-    """Fill ``funds_band`` and ``name_norm`` where they are missing (rows stored before they existed)."""
-    with db.atomic():
-        for r in list(db.query("select id, funds_total from declarations where funds_band is null")):
-            db.execute("update declarations set funds_band = ? where id = ?", [funds_band(r["funds_total"]), r["id"]])
-        for r in list(db.query("select id, name from indicators where name_norm is null")):
-            db.execute("update indicators set name_norm = ? where id = ?", [indicator_key(r["name"]), r["id"]])

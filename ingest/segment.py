@@ -14,7 +14,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from .parse import normalise_text
+from .text import normalise_text
 
 USER_DICT = Path(__file__).with_name("userdict.txt")
 _tokenizer = None
@@ -98,3 +98,23 @@ def fts_query(text: str | None, mode: str = "and") -> str:
         return '""'
     quoted = ['"' + t.replace('"', '""') + '"' for t in tokens]
     return (" OR " if mode == "or" else " AND ").join(quoted)
+
+
+def declaration_columns(d) -> dict:
+    """The jieba-segmented full-text columns of a declaration and of each of its indicators.
+
+    ``declaration``: name, dept, overview, basis, necessity, safeguards, plan, goals, indicators
+    (the 实施期 indicators' names and values, all of them if none is 实施期); ``indicators``: per
+    indicator (name, category, value).
+    """
+    goals = " ".join(x for x in (d.goal_period, d.goal_annual) if x)
+    shown = [i for i in d.indicators if i.period == "实施期"] or d.indicators
+    return {
+        "declaration": [
+            seg_index(d.name), seg_index(" ".join(x for x in (d.dept_name, d.implementer) if x)),
+            seg_index(d.overview), seg_index(d.basis), seg_index(d.necessity), seg_index(d.safeguards),
+            seg_index(d.plan), seg_index(goals),
+            " ".join(x for i in shown for x in (seg_index(i.name), seg_index(i.value)) if x)],
+        "indicators": [(seg_index(i.name), seg_index(" ".join(x for x in (i.level1, i.level2) if x)),
+                        seg_index(i.value)) for i in d.indicators],
+    }

@@ -1,12 +1,13 @@
-"""Datasette plugin for kb.db: Chinese search functions in SQL, a segmenting search box, similar projects.
+"""Datasette plugin for kb.db: SQL functions over ``ingest.query`` and a segmenting search box.
 
-SQL functions (usable in any query):
+SQL functions (usable in any query; each calls the same code as the CLI and the pages):
 - ``jieba_seg(text)``: jieba words separated by spaces
 - ``jieba_query(text)``: an FTS5 MATCH expression for a user query (tokens quoted, OR-ed)
 - ``kb_snippet(text, q)``: a short excerpt of ``text`` around the query's words, marked with 【】
-- ``kb_fulltext(q, k)``: ranked full-text search (every word first, then any word), as the CLI does it
-- ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``, ``kb_similar(id, k)``, ``kb_suggest(q, k)``:
-  JSON arrays of ``[id, score]`` (or indicator groups), read with ``json_each``.
+- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``, ``kb_similar(id, k)``:
+  JSON arrays of ``[id, score]``, read with ``json_each``;
+- ``kb_search_indicators(q, k)``, ``kb_search_policies(q, k)``, ``kb_suggest(q, k)``: JSON arrays
+  of result objects.
 
 The embedding model loads once per process, on the first semantic request.
 """
@@ -15,12 +16,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import threading
 import urllib.parse
+from dataclasses import asdict
 
 from datasette import hookimpl
-from datasette.utils.asgi import Response
 
 # Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
 # each, which on a small machine makes every query wait on the others.
@@ -31,23 +30,6 @@ MAX_Q = 200
 MAX_K = 100
 SEARCH_TABLES = ("declarations", "indicators", "policies")
 
-_dbs: dict[str, object] = {}
-_lock = threading.Lock()
-
-
-def _reader(path: str):
-    """A private read-only sqlite-utils handle per database file and thread, for the vector index."""
-    import sqlite3
-
-    from sqlite_utils import Database
-
-    key = f"{path}:{threading.get_ident()}"
-    if key not in _dbs:
-        with _lock:
-            conn = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True, check_same_thread=False)
-            _dbs[key] = Database(conn)
-    return _dbs[key]
-
 
 def _k(k) -> int:
     try:
@@ -57,13 +39,13 @@ def _k(k) -> int:
 
 
 def _q(q) -> str:
-    return (q or "")[:MAX_Q]
+    return str(q or "")[:MAX_Q]
 
 
 def jieba_seg(text):
     from ingest.segment import seg_query
 
-    return " ".join(seg_query(text or ""))
+    return " ".join(seg_query(_q(text)))
 
 
 def jieba_query(text):
@@ -72,59 +54,55 @@ def jieba_query(text):
     return fts_query(_q(text), mode="or")
 
 
-def kb_snippet(text, q, width=60):
-    """An excerpt around the first query word found, with every query word marked 【】."""
-    if not text:
-        return ""
-    from ingest.segment import seg_query
+def kb_snippet(text, q):
+    from ingest.query import snippet
 
-    words = sorted({w for w in seg_query(_q(q)) if len(w) > 1 or re.match(r"[\u4e00-\u9fff]", w)}, key=len,
-                   reverse=True)
-    pos = min((text.find(w) for w in words if w in text), default=0)
-    start = max(0, pos - width // 3)
-    excerpt = text[start:start + width]
-    for w in words:
-        excerpt = excerpt.replace(w, f"【{w}】")
-    excerpt = re.sub(r"【【([^】]*)】】", r"【\1】", excerpt)
-    return ("…" if start else "") + excerpt + ("…" if start + width < len(text) else "")
+    return snippet(text, _q(q))
 
 
-def _make_fulltext_function(path: str):
+def _pairs(hits, key: str = "id") -> str:
+    return json.dumps([[getattr(h, key), h.score] for h in hits], ensure_ascii=False)
+
+
+def _objects(hits) -> str:
+    return json.dumps([asdict(h) for h in hits], ensure_ascii=False)
+
+
+def _functions(conn):
+    """The project's SQL functions, bound to one connection."""
+    from ingest import query
+    from ingest.embedders import get_embedder
+
     def fulltext(q, k=20):
-        from ingest.search import search_declarations
-
-        hits = search_declarations(_reader(path), _q(q), _k(k))
-        return json.dumps([[h["id"], h["score"]] for h in hits])
-
-    return fulltext
-
-
-def _make_vector_functions(path: str):
-    from ingest import embeddings
+        return _pairs(query.search_declarations(conn, _q(q), _k(k)))
 
     def semantic(q, kind="declaration", k=10):
-        if kind not in embeddings.KINDS:
+        if kind not in ("declaration", "basis", "indicator"):
             return "[]"
-        hits = embeddings.semantic_search(_reader(path), embeddings.get_embedder(), _q(q), _k(k), kind)
-        key = "indicator_id" if kind == "indicator" else ("basis_id" if kind == "basis" else "id")
-        return json.dumps([[h[key], h["score"]] for h in hits], ensure_ascii=False)
+        hits = query.semantic_search(conn, get_embedder(), _q(q), _k(k), kind)
+        return _pairs(hits, "indicator_id" if kind == "indicator" else "id")
 
     def hybrid(q, k=10):
-        hits = embeddings.hybrid_search(_reader(path), embeddings.get_embedder(), _q(q), _k(k))
-        return json.dumps([[h["id"], h["score"]] for h in hits])
+        return _pairs(query.hybrid_search(conn, get_embedder(), _q(q), _k(k)))
 
     def similar(decl_id, k=10):
         try:
-            hits = embeddings.similar(_reader(path), embeddings.get_embedder(), decl_id or "", _k(k))
-        except KeyError:
+            return _pairs(query.similar(conn, get_embedder().model_id, str(decl_id or ""), _k(k)))
+        except query.DeclarationNotFound:
             return "[]"
-        return json.dumps([[h["id"], h["score"]] for h in hits])
 
     def suggest(q, k=30):
-        groups = embeddings.suggest_indicators(_reader(path), embeddings.get_embedder(), _q(q), 5, _k(k))
-        return json.dumps(groups, ensure_ascii=False)
+        return _objects(query.suggest_indicators(conn, get_embedder(), _q(q), 5, _k(k)))
 
-    return semantic, hybrid, similar, suggest
+    def search_indicators(q, k=50):
+        return _objects(query.search_indicators(conn, _q(q), _k(k)))
+
+    def search_policies(q, k=50):
+        return _objects(query.search_policies(conn, _q(q), _k(k)))
+
+    return {"kb_fulltext": (2, fulltext), "kb_semantic": (3, semantic), "kb_hybrid": (2, hybrid),
+            "kb_similar": (2, similar), "kb_suggest": (2, suggest), "kb_search_indicators": (2, search_indicators),
+            "kb_search_policies": (2, search_policies)}
 
 
 @hookimpl
@@ -132,15 +110,9 @@ def prepare_connection(conn, database, datasette):
     conn.create_function("jieba_seg", 1, jieba_seg, deterministic=True)
     conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
     conn.create_function("kb_snippet", 2, kb_snippet, deterministic=True)
-    db = datasette.databases.get(database)
-    path = getattr(db, "path", None)
-    if path:
-        conn.create_function("kb_fulltext", 2, _make_fulltext_function(path))
-        semantic, hybrid, similar, suggest = _make_vector_functions(path)
-        conn.create_function("kb_semantic", 3, semantic)
-        conn.create_function("kb_hybrid", 2, hybrid)
-        conn.create_function("kb_similar", 2, similar)
-        conn.create_function("kb_suggest", 2, suggest)
+    if getattr(datasette.databases.get(database), "path", None):
+        for name, (nargs, fn) in _functions(conn).items():
+            conn.create_function(name, nargs, fn)
 
 
 @hookimpl

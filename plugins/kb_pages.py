@@ -11,7 +11,6 @@ Nothing here loads the embedding model: similar projects come from stored vector
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from datasette import hookimpl
@@ -19,11 +18,9 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-NARRATIVE = (
-    ("overview", "项目概况"), ("basis", "立项依据"), ("necessity", "项目设立的必要性"),
-    ("safeguards", "保证项目实施的制度、措施"), ("plan", "项目实施计划"),
-    ("goal_period", "实施期总体目标"), ("goal_annual", "年度总体目标"),
-)
+from ingest.records import NARRATIVE_LABELS
+
+NARRATIVE = tuple(NARRATIVE_LABELS.items())
 SIMILAR_COUNT = 6
 # the order of the funds rows on the printed form; other sources follow
 FUNDS_ORDER = ("总额", "中央财政资金", "省级财政资金", "市县(区)财政资金", "市级财政资金", "县级财政资金", "单位自筹",
@@ -94,18 +91,7 @@ async def declaration_context(datasette, database: str, decl_id: str) -> dict:
     warnings = [dict(r) for r in await db.execute(
         "select line, text, reason from parse_warnings where declaration_id = ? order by line", [decl_id])]
     source = (await db.execute("select id, path from sources where id = ?", [decl["source_id"]])).first()
-    similar = []
-    try:
-        hits = (await db.execute("select kb_similar(?, ?) as hits", [decl_id, SIMILAR_COUNT])).first()["hits"]
-        ids = [h[0] for h in json.loads(hits or "[]")]
-        scores = {h[0]: h[1] for h in json.loads(hits or "[]")}
-        if ids:
-            marks = ",".join("?" * len(ids))
-            found = {r["id"]: dict(r) for r in await db.execute(
-                f"select id, name, dept_name, year, funds_total from declarations where id in ({marks})", ids)}
-            similar = [dict(found[i], score=scores[i]) for i in ids if i in found]
-    except Exception:  # noqa: BLE001 - no vectors, or the function is unavailable: the section is left out
-        similar = []
+    similar = await db.execute_fn(lambda conn: _similar(conn, decl_id))
     return {
         "decl": decl,
         "funds": funds,
@@ -117,6 +103,19 @@ async def declaration_context(datasette, database: str, decl_id: str) -> dict:
         "source": dict(source) if source else None,
         "similar": similar,
     }
+
+
+def _similar(conn, decl_id: str) -> list[dict]:
+    """Similar projects from the stored vectors (empty when there are none)."""
+    from dataclasses import asdict
+
+    from ingest import query
+    from ingest.embedders import get_embedder
+
+    try:
+        return [asdict(h) for h in query.similar(conn, get_embedder().model_id, decl_id, SIMILAR_COUNT)]
+    except query.DeclarationNotFound:
+        return []
 
 
 async def policy_context(datasette, database: str, policy_id: str) -> dict:

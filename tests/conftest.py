@@ -8,6 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SEEDS = sorted(DATA.glob("*.txt"))
+REALWORLD = ROOT / "tests" / "data" / "realworld"
 
 
 def pytest_addoption(parser):
@@ -24,19 +25,36 @@ def pytest_terminal_summary(terminalreporter, config):
     if REPORT["inputs"]:
         terminalreporter.write_line(
             f"fuzzed inputs: {REPORT['inputs']} ({REPORT['parsed']} parsed, {REPORT['rejected']} rejected with a "
-            f"reason, {REPORT['ingested']} stored through ingest_file); "
+            f"reason, {REPORT['ingested']} stored through build); "
             f"slowest {REPORT['slowest'][0]:.2f} s ({REPORT['slowest'][1]})")
 
 
-@pytest.fixture(scope="session")
-def built_db(tmp_path_factory):
-    """kb.db built by the real `kb build` over the shipped seed files, with the default model."""
+def kb_build(db_path, *paths, model: str = "hash", extra: tuple = ()):
+    """The real `kb build` command, in this process."""
     from click.testing import CliRunner
 
     from ingest.cli import cli
 
+    args = ["build", str(db_path), *map(str, paths), "--silent", *extra]
+    if model:
+        args += ["--model", model]
+    return CliRunner().invoke(cli, args)
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory):
+    """kb.db built by the real `kb build` over the shipped seed files, with the model-free hash embedder."""
     path = tmp_path_factory.mktemp("kb") / "kb.db"
-    result = CliRunner().invoke(cli, ["build", str(path), str(DATA), "--silent"])
+    result = kb_build(path, DATA)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_db_real(tmp_path_factory):
+    """The same, with the default embedding model (slow tests only)."""
+    path = tmp_path_factory.mktemp("kb-real") / "kb.db"
+    result = kb_build(path, DATA, model="")
     assert result.exit_code == 0, result.output
     return path
 
@@ -48,10 +66,24 @@ def db_copy(built_db, tmp_path):
     return target
 
 
+@pytest.fixture
+def hash_model(monkeypatch):
+    """Queries in this process use the hash embedder (the model the fast databases were built with)."""
+    monkeypatch.setenv("KB_MODEL", "hash")
+
+
+@pytest.fixture
+def ds(db_copy, hash_model):
+    """The served Datasette (as `make serve` configures it) on a copy of the seed database."""
+    from ingest.serve import make_datasette
+
+    return make_datasette(db_copy, num_sql_threads=1, sql_time_limit_ms=20000)
+
+
 @contextlib.contextmanager
-def datasette_server(db_path, *extra_args):
+def datasette_server(db_path, *extra_args, model: str | None = "hash"):
     """A real `datasette serve` process on a free loopback port, configured as `make serve` does it."""
     from bench.loadtest import serve
 
-    with serve(db_path, extra=tuple(extra_args)) as (base, _proc):
+    with serve(db_path, extra=tuple(extra_args), env={"KB_MODEL": model} if model else None) as (base, _proc):
         yield base

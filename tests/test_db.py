@@ -1,33 +1,41 @@
-"""Storage: idempotent re-ingest, replacement of changed files, atomic failure, bad input."""
+"""Storage through the one build path: idempotent re-ingest, replacement, atomic failure, bad input, identity."""
 
 import hashlib
+import shutil
 
 import pytest
-from click.testing import CliRunner
-
 from sqlite_utils import Database
 
+from ingest.build import build
 from ingest.cli import cli
-from ingest.db import ingest_file, open_db
+from ingest.store import open_db
 
-from .conftest import SEEDS
+from .conftest import DATA, SEEDS, kb_build
 
 TABLES = ("sources", "declarations", "funds", "indicators", "policies", "declaration_policies", "parse_warnings",
-          "declarations_fts", "indicators_fts", "policies_fts", "embeddings")
+          "declarations_fts", "indicators_fts", "policies_fts", "embeddings", "source_paths", "declaration_sources")
 
 
 def snapshot(db):
     out = {}
     for t in TABLES:
         rows = db.execute(f"select * from [{t}] order by 1, 2").fetchall()
-        out[t] = (len(rows), hashlib.sha256(repr([r for r in rows if t != "sources" or True]).encode()).hexdigest())
+        out[t] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out
+
+
+@pytest.fixture
+def seed_dir(tmp_path):
+    """A copy of the shipped seed files, to change them."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
 
 
 def test_reingest_is_a_no_op(db_copy):
     db = open_db(db_copy)
     before = snapshot(db)
-    result = CliRunner().invoke(cli, ["build", str(db_copy), str(SEEDS[0].parent), "--silent"])
+    result = kb_build(db_copy, DATA)
     assert result.exit_code == 0, result.output
     assert "2 unchanged" in result.output
     assert snapshot(open_db(db_copy)) == before
@@ -43,37 +51,41 @@ def test_source_text_kept_whole(db_copy):
 def test_changed_file_replaces_its_declarations(tmp_path):
     db = open_db(tmp_path / "kb.db")
     f = tmp_path / "a.txt"
-    f.write_text("项目名称\t甲项目\n项目概况\t根据《某某办法》(某发〔2021〕3号)实施。\n绩效指标\t产出指标\t数量指标\t甲指标\t5家\n", "utf-8")
-    ingest_file(db, f)
+    f.write_text("项目名称\t甲项目\n主管部门\t某局\n项目概况\t根据《某某办法》(某发〔2021〕3号)实施。\n"
+                 "绩效指标\t产出指标\t数量指标\t甲指标\t5家\n", "utf-8")
+    build(db, [f])
     assert db["indicators"].count == 1 and db["policies"].count == 1
-    f.write_text("项目名称\t乙项目\n项目概况\t无引用。\n", "utf-8")
-    res = ingest_file(db, f)
-    assert res.status == "replaced"
+    f.write_text("项目名称\t乙项目\n主管部门\t某局\n项目概况\t无引用。\n", "utf-8")
+    report = build(db, [f])
+    assert [x.status for x in report.files] == ["replaced"]
     assert [r["name"] for r in db.query("select name from declarations")] == ["乙项目"]
     assert db["indicators"].count == 0 and db["policies"].count == 0 and db["declaration_policies"].count == 0
     assert db.execute("select count(*) from indicators_fts").fetchone()[0] == 0
-    assert db["sources"].count == 1
+    assert db["sources"].count == 1 and db["source_paths"].count == 1
 
 
-def test_failure_mid_file_leaves_database_as_it_was(db_copy):
+def test_failure_mid_file_leaves_database_as_it_was(db_copy, seed_dir):
     db = open_db(db_copy)
+    # the database holds the seeds from DATA; build the copy, then make one changed file fail
+    build(db, [seed_dir])
     before = snapshot(db)
-    changed = SEEDS[0].read_bytes() + "\n项目名称\t新增项目\n".encode()
+    target = seed_dir / SEEDS[0].name
+    target.write_bytes(SEEDS[0].read_bytes() + "\n项目名称\t新增项目\n主管部门\t某局\n".encode())
     with pytest.raises(RuntimeError, match="injected"):
-        ingest_file(db, SEEDS[0], data=changed, fail_after_declarations=3)
+        build(db, [target], fail_after_declarations=3)
     assert snapshot(db) == before
 
 
 def test_bad_files_reported_others_ingested(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("项目名称\t好项目\n项目概况\t正常。\n", "utf-8")
-    (tmp_path / "gbk.txt").write_bytes("项目名称\t坏项目\n".encode("gbk"))
+    (tmp_path / "latin1.txt").write_bytes("项目名称\tcafé ".encode("utf-8")[:-4] + b"\xe9\xff\xfe rest\n")
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "binary.txt").write_bytes(b"\x00\xff\x00\xfe")
     (tmp_path / "minutes.txt").write_text("会议纪要，没有申报表。\n", "utf-8")
-    result = CliRunner().invoke(cli, ["build", str(tmp_path / "kb.db"), str(tmp_path), "--silent", "--no-embed"])
-    assert result.exit_code == 0, result.output
-    for name in ("gbk.txt", "empty.txt", "binary.txt", "minutes.txt"):
+    result = kb_build(tmp_path / "kb.db", tmp_path, model="", extra=("--no-embed",))
+    assert result.exit_code == 1, result.output  # something failed: the status says so
+    for name in ("latin1.txt", "empty.txt", "binary.txt", "minutes.txt"):
         assert name in result.output
     db = open_db(tmp_path / "kb.db")
     assert [r["name"] for r in db.query("select name from declarations")] == ["好项目"]
@@ -82,7 +94,7 @@ def test_bad_files_reported_others_ingested(tmp_path):
 
 def test_all_bad_exits_non_zero(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"")
-    result = CliRunner().invoke(cli, ["build", str(tmp_path / "kb.db"), str(tmp_path / "empty.txt"), "--no-embed"])
+    result = kb_build(tmp_path / "kb.db", tmp_path / "empty.txt", model="", extra=("--no-embed",))
     assert result.exit_code == 1
     assert "empty.txt: file is empty" in result.output
 
@@ -101,7 +113,7 @@ def test_commands_have_help():
 
 
 def test_vector_index_cache_follows_changes_to_embeddings(db_copy):
-    from ingest.embeddings import load_index
+    from ingest.vectors import load_index
 
     db = Database(db_copy)
     model = db.execute("select model from embeddings limit 1").fetchone()[0]
@@ -114,26 +126,44 @@ def test_vector_index_cache_follows_changes_to_embeddings(db_copy):
     assert second is not first and gone not in second.ids and len(second.ids) == len(first.ids) - 1
 
 
-def test_replacing_a_file_leaves_no_orphans(db_copy):
-    """A re-exported file with one project dropped: its rows, links, search rows and vectors all go."""
-    from ingest.library import refresh_derived
+def test_each_distinct_text_is_embedded_once(tmp_path):
+    from ingest.embedders import HashEmbedder
+    from ingest.vectors import embed_pending
 
-    db = open_db(db_copy)
-    path = next(db.query("select path from sources where path like ?", ["%" + SEEDS[0].name]))["path"]
-    text = SEEDS[0].read_text("utf-8")
+    class Counting(HashEmbedder):
+        texts = 0
+
+        def embed_documents(self, texts, batch_size=32):
+            Counting.texts += len(texts)
+            return super().embed_documents(texts, batch_size)
+
+    db = open_db(tmp_path / "kb.db")
+    build(db, [DATA])
+    items = embed_pending(db, Counting())
+    distinct = db.execute("select count(distinct content_hash) from embeddings").fetchone()[0]
+    assert Counting.texts == distinct < items == db["embeddings"].count
+
+
+def test_replacing_a_file_leaves_no_orphans(seed_dir, tmp_path):
+    """A re-exported file with one project dropped: its rows, links, search rows and vectors all go."""
+    from ingest.embedders import HashEmbedder
+
+    db = open_db(tmp_path / "kb.db")
+    build(db, [seed_dir], embedder=HashEmbedder())
+    path = seed_dir / SEEDS[0].name
+    text = path.read_text("utf-8")
     dropped = "2023冬季清洁取暖专项经费"
     start = text.rindex("\n", 0, text.index(dropped)) + 1  # its 项目名称 line
     end = text.index("项目名称", start + 10)  # the next form
     decl_id = db.execute("select id from declarations where name = ?", [dropped]).fetchone()[0]
     assert db.execute("select count(*) from embeddings where declaration_id = ?", [decl_id]).fetchone()[0] > 0
-    with db.atomic():
-        result = ingest_file(db, path, data=(text[:start] + text[end:]).encode("utf-8"))
-        refresh_derived(db)
-    assert result.status == "replaced" and result.declarations == 7
+    path.write_text(text[:start] + text[end:], "utf-8")
+    report = build(db, [path], embedder=HashEmbedder())
+    assert [(f.status, f.declarations) for f in report.files] == [("replaced", 7)]
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     assert one("select count(*) from declarations") == 15
     assert one(f"select count(*) from declarations where name = '{dropped}'") == 0
-    for table in ("indicators", "funds", "declaration_policies", "parse_warnings", "embeddings"):
+    for table in ("indicators", "funds", "declaration_policies", "parse_warnings", "embeddings", "declaration_sources"):
         assert one(f"select count(*) from {table} where declaration_id is not null"
                    f" and declaration_id not in (select id from declarations)") == 0, table
     assert one(f"select count(*) from embeddings where item_id like '{decl_id}%'") == 0
@@ -143,3 +173,16 @@ def test_replacing_a_file_leaves_no_orphans(db_copy):
     assert one("select sum(uses) from indicator_library") == one(
         "select count(*) from indicators where name_norm != ''")
     assert one("select count(*) from sources") == 2
+
+
+def test_a_new_parser_version_reads_stored_files_again(db_copy, monkeypatch):
+    import ingest.build
+
+    db = open_db(db_copy)
+    ids = {r[0] for r in db.execute("select id from declarations")}
+    assert all(f.status == "unchanged" for f in build(db, [DATA]).files)
+    monkeypatch.setattr(ingest.build, "PARSER_VERSION", ingest.build.PARSER_VERSION + 1)
+    report = build(db, [DATA])
+    assert [f.status for f in report.files] == ["replaced", "replaced"]
+    assert {r[0] for r in db.execute("select id from declarations")} == ids  # same ids, read again
+    assert {r[0] for r in db.execute("select distinct parser_version from sources")} == {ingest.build.PARSER_VERSION}

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from ingest.db import ingest_file, open_db
-from ingest.parse import parse_text
+from ingest.build import build
+from ingest.form import parse_text
+from ingest.store import open_db
 
 from .conftest import SEEDS
 from .fuzzing import REPORT, check_input
@@ -85,7 +86,7 @@ def test_generated_bytes(pytestconfig):
 
 
 def test_ingest_stores_or_records_every_input(pytestconfig, tmp_path):
-    """Through ingest_file: every input ends as a stored source or a parse_failures row with a reason,
+    """Through build: every input ends as a stored source or a parse_failures row with a reason,
     and the database stays consistent (no orphans, FTS rows match their tables)."""
     n = sizes(pytestconfig, 8, 400)
     db = open_db(tmp_path / "fuzz.db")
@@ -93,11 +94,14 @@ def test_ingest_stores_or_records_every_input(pytestconfig, tmp_path):
     for s in range(n):
         i = s % len(SEED_BYTES)
         data, names = mutate(SEED_BYTES[i], 10_000 + s)
-        path = f"inputs/{s:05d}.txt"
-        result = ingest_file(db, path, data=data)
+        path = tmp_path / "inputs" / f"{s:05d}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(data)
+        path = str(path)
+        [result] = build(db, [path]).files
         REPORT["inputs"] += 1
         REPORT["ingested"] += 1
-        assert result.status in ("ingested", "unchanged", "failed"), (names, result)
+        assert result.status in ("ingested", "unchanged", "duplicate", "failed"), (names, result)
         if result.status == "failed":
             failed += 1
             row = next(db.query("select reason from parse_failures where path = ?", [path]))

@@ -6,12 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
-from datasette.app import Datasette
 from sqlite_utils import Database
 
 ROOT = Path(__file__).resolve().parent.parent
-METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
 
 
 def load_pages_plugin():
@@ -19,12 +16,6 @@ def load_pages_plugin():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def ds(db_copy):
-    return Datasette([str(db_copy)], metadata=METADATA, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"), settings={"num_sql_threads": 1})
 
 
 def text_of(page: str) -> str:

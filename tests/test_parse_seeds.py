@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parse import parse_text, read_text
+from ingest.form import parse_text
+from ingest.readers import decode as read_text
 
 from .conftest import DATA
 

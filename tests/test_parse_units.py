@@ -2,7 +2,10 @@
 
 import pytest
 
-from ingest.parse import ParseError, extract_policies, parse_text, parse_value, read_text
+from ingest.form import extract_policies, parse_text, parse_value
+from ingest.readers import decode as read_text
+from ingest.readers.text import MAX_BYTES
+from ingest.records import ParseError
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -75,12 +78,14 @@ OCR_RUN_TOGETHER = """项目名称 城区公厕改造工程 主管部门及代�
 """
 
 
-def test_ocr_text_without_separators_degrades_gracefully():
+def test_cells_separated_by_spaces():
     res = parse_text(OCR_RUN_TOGETHER)
+    assert res.reader == "text/spaces"
     d = res.declarations[0]
-    assert d.name and d.name.startswith("城区公厕改造工程")
+    assert (d.name, d.dept_code, d.dept_name) == ("城区公厕改造工程", "305", "某区城市管理局")
     assert d.overview == "改造城区公厕15座，提升环境卫生水平。"
-    assert d.warnings  # it says what it could not place
+    assert [(i.level2, i.name, i.value) for i in d.indicators] == [
+        ("数量指标", "改造公厕数量", "15座"), ("服务对象满意度指标", "群众满意度", "≥90%")]
 
 
 def test_two_projects_in_one_file_are_not_merged():
@@ -119,15 +124,11 @@ def test_text_with_no_declaration():
 
 
 def test_oversized_input_is_rejected_with_its_size():
-    from ingest.parse import MAX_BYTES, ParseError, read_text
-
     with pytest.raises(ParseError, match=r"big\.txt: .* bytes is more than"):
         read_text("项目名称\t".encode() + b"x" * MAX_BYTES, "big.txt")
 
 
 def test_file_cut_inside_its_last_character_keeps_the_rest():
-    from ingest.parse import read_text
-
     data = "项目名称\t清洁取暖".encode("utf-8")
     assert read_text(data[:-1], "cut.txt") == "项目名称\t清洁取\ufffd"
     with pytest.raises(ParseError, match=r"cut\.txt:1: not UTF-8"):

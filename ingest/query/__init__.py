@@ -1,0 +1,21 @@
+"""Every read of the knowledge base: full text, semantic, hybrid, similar projects, indicator
+suggestions. Typed results; used by the CLI, the Datasette plugins (pages and SQL functions) and
+the canned queries alike, so there is one place where search SQL and ranking weights live.
+
+Every function takes a connection-like ``db`` (a sqlite3 connection or a sqlite-utils Database).
+"""
+
+from __future__ import annotations
+
+from .fulltext import search_declarations, search_indicators, search_policies
+from .hybrid import hybrid_search
+from .results import (BasisHit, DeclarationHit, DeclarationNotFound, IndicatorHit, IndicatorSuggestion, PolicyHit,
+                      as_dicts)
+from .semantic import semantic_search
+from .similar import similar
+from .snippets import snippet
+from .suggest import suggest_indicators
+
+__all__ = ["BasisHit", "DeclarationHit", "DeclarationNotFound", "IndicatorHit", "IndicatorSuggestion", "PolicyHit",
+           "as_dicts", "hybrid_search", "search_declarations", "search_indicators", "search_policies",
+           "semantic_search", "similar", "snippet", "suggest_indicators"]

@@ -1,0 +1,20 @@
+"""Items ranked by the cosine similarity of their vectors to a query text."""
+
+from __future__ import annotations
+
+from ..embedders import Embedder
+from ..vectors import load_index
+from . import decorate
+
+DECORATE = {"declaration": decorate.declarations, "basis": decorate.basis, "indicator": decorate.indicators}
+
+
+def semantic_search(db, embedder: Embedder, query: str, limit: int = 10, kind: str = "declaration") -> list:
+    """Declarations (``kind="declaration"``), their policy basis (``"basis"``) or indicators (``"indicator"``)."""
+    if kind not in DECORATE:
+        raise ValueError(f"unknown kind {kind!r}; one of {', '.join(DECORATE)}")
+    index = load_index(db, embedder.model_id, kind)
+    if not query.strip() or not index.ids:
+        return []
+    hits = index.top(embedder.embed_queries([query])[0], limit)
+    return DECORATE[kind](db, hits)

@@ -1,0 +1,61 @@
+"""Text normalisation shared by every layer: the one normaliser for matching, display and grouping.
+
+Pure string functions, memoised (the same short cells are compared many times per form).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+LEADING_DEBRIS = re.compile(r"^[\s」「』『|•·.,，、:;\-—_~^*]+")
+TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
+LATEX = re.compile(r"\$[^$]{0,60}\$")
+
+_KEEP_AS_IS = re.compile("([《》〔〕【】〈〉“”‘’、，。；：≥≤·]+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits and brackets to ASCII) but keep 《》〔〕【】 and ≥≤."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    parts = _KEEP_AS_IS.split(text)  # odd parts are the kept punctuation
+    return "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
+
+
+@lru_cache(maxsize=1 << 16)
+def compact(text: str) -> str:
+    """Drop all whitespace and unify punctuation; for matching, not for display."""
+    text = normalise_text(text)
+    text = text.replace("：", ":").replace("，", ",")
+    return re.sub(r"\s+", "", text)
+
+
+def indicator_key(name: str | None) -> str:
+    """Normalised indicator name for grouping across declarations: compact, without numbering, stars,
+    template hints or trailing punctuation (``1.培训 人次（人次）`` and ``★培训人次`` group together)."""
+    key = compact(name or "")
+    key = re.sub(r"^[★☆*]+", "", key)
+    key = re.sub(r"^(?:指标\d+[:：]|[\(（]?[0-9一二三四五六七八九十]+[\)）.、．:：]+)", "", key)
+    key = re.sub(r"[(（][^()（）]{0,12}[)）]$", "", key)
+    return key.strip(",.;:、。；：") or compact(name or "")
+
+
+@lru_cache(maxsize=1 << 16)
+def clean(text: str) -> str:
+    """Display form: markup stripped, whitespace between Han characters removed."""
+    text = TAG.sub("", text)
+    text = LATEX.sub("", text)
+    text = text.replace("&nbsp;", " ")
+    text = re.sub(r"(?<=[\u3400-\u9fff，。、；：“”《》（）()])[ \t\u3000]+(?=[\u3400-\u9fff，。、；：“”《》（）()])", "", text)
+    text = re.sub(r"[ \t\u3000]+", " ", text)
+    return text.strip()
+
+
+@lru_cache(maxsize=1 << 16)
+def similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
