@@ -82,7 +82,7 @@ def test_split_numbers_and_overlapping_digits():
     # 004: ``22	2, 520, 000`` is 22,520,000 (a digit repeated across the column cut), checked against the total
     d = parsed()[("004_b2950346971c4446.txt", 1)]
     assert d.funds[("年度", "市县(区)财政资金")] == 22_520_000
-    assert any("add up to the total" in w.reason for w in d.warnings)
+    assert any("使各来源之和等于总额" in w.reason for w in d.warnings)
     rail = parsed()[("004_b2950346971c4446.txt", 124)]
     assert rail.funds_annual == 100_000_000  # ``10	0, 000, 000``
 
@@ -93,7 +93,7 @@ def test_multi_page_declaration_is_merged():
     names = [i.name for i in d.indicators if i.period == "实施期"]
     assert names[0] == "高新技术企业" and "扶持单位满意度" in names
     sat = [i for i in d.indicators if i.name == "主管单位满意度" and i.period == "实施期"][0]
-    assert (sat.level1, sat.level2, sat.op, sat.number, sat.unit) == ("满意度指标", "服务对象满意度", "≥", 95.0, "%")
+    assert (sat.level1, sat.level2, sat.op, sat.number, sat.unit) == ("满意度指标", "服务对象满意度指标", "≥", 95.0, "%")
 
 
 def test_categories_carried_down():

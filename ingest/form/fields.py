@@ -6,12 +6,13 @@ import re
 from functools import lru_cache
 
 from ..readers.grid import Row
-from ..text import HAN, LEADING_DEBRIS, clean, compact, similarity
+from ..text import HAN, LEADING_DEBRIS, clean, compact, normalise_text, similarity
 from .cells import is_noise, join_cells
 from .labels import ALL_LABELS, LabelHit, match_label
-from .lexicon import ATTRIBUTES, FUND_SOURCES, GOAL_HEADERS, SIGNATURE_LABELS
+from .lexicon import ATTRIBUTES, GOAL_HEADERS, SIGNATURE_LABELS
 from .state import PageState, warn
-from .values import amount_candidates, fund_source_of, number_runs, parse_filed_at
+from .values import (amount_candidates, fund_label_of, number_runs, parse_amount, parse_filed_at, parse_period,
+                     period_of_label)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -68,12 +69,107 @@ def _is_signature_label(text: str) -> bool:
 
 
 
+SEED_ORDER = ("total", "中央财政资金", "省级财政资金", "市县(区)财政资金", "单位自筹", "其他资金")
+_LABEL_AMOUNT = re.compile(r"^(?P<label>[^\d]*?[\u4e00-\u9fff)）][^\d]*?)[:：]?\s*(?P<amount>\d[\d,，]*(?:\.\d+)?\s*(?:亿元|万元|万|元)?)")
+_AMOUNT_CELL = re.compile(r"^[:：]?\s*\d[\d,，]*(?:\.\d+)?\s*(?:亿元|万元|万|元)?")
+
+
+def unit_in(text: str) -> str | None:
+    """The amount unit a label or note states: ``项目资金（元）``, ``资金情况(万元)``, ``单位:万元``."""
+    c = compact(text)
+    if re.search(r"[(（]万元[)）]|单位[:：]?万元|^万元$", c):
+        return "万元"
+    if re.search(r"[(（]元[)）]|单位[:：]?元(?!/)", c):
+        return "元"
+    return None
+
+
+def _source_of_row(texts: list[str]):
+    for t in texts:
+        found = fund_label_of(t)
+        if found is not None:
+            return found
+    return fund_label_of("".join(texts)) if len("".join(texts)) <= 24 else None
+
+
 def parse_funds_line(st: PageState, line: Row) -> bool:
+    """A row of the funds block: totals and sources with their amounts, in 元."""
+    if st.in_indicators or st.table is not None:
+        return False
+    texts = line.texts
+    joined = compact("".join(texts))
+    if any(fund_label_of(t) for t in texts) or match_label(texts[:1]) is not None:
+        for t in texts:
+            if not re.search(r"\d", t):
+                st.unit = unit_in(t) or st.unit
+    if st.fund_columns == 2 or ("实施期资金总额" in joined and "年度资金" in joined) or \
+            ("实施期" in joined and "年度资金" in joined and "总额" in joined):
+        st.fund_columns = 2
+        return _two_column_funds_line(st, line)
+    # cells as (label, amount) pairs; a label and its amount may share a cell (``年度资金总额:16``)
+    pieces: list[tuple[str, str]] = []
+    for t in texts:
+        m = _LABEL_AMOUNT.match(normalise_text(t).strip())
+        if m and fund_label_of(m.group("label")) is not None:
+            pieces.append(("label", m.group("label")))
+            pieces.append(("amount", m.group("amount")))
+        elif _AMOUNT_CELL.match(normalise_text(t).strip()):
+            pieces.append(("amount", t))
+        elif fund_label_of(t) is not None:
+            pieces.append(("label", t))
+        else:
+            pieces.append(("other", t))
+    labels = [p for p in pieces if p[0] == "label"]
+    if not labels:
+        return False
+    first = match_label(texts[:1])
+    if first is not None and first.key != "funds" and not fund_label_of(texts[0]):
+        return False  # a header or narrative row that happens to contain a funds word
+    d = st.decl
+    st.in_funds = True
+    st.field = None
+    unit = st.unit
+    current = None
+    for kind, text in pieces:
+        if kind == "label":
+            current = (fund_label_of(text), text)
+            unit = unit_in(text) or unit
+            continue
+        if kind == "other":
+            unit = unit_in(text) or unit
+            continue
+        if current is None:
+            continue
+        (key, period), label = current
+        amount = parse_amount(text, unit)
+        current = None  # one amount per label; the rest of the row belongs to other labels
+        if amount is None:
+            continue
+        yuan, _ = amount
+        if key == "total":
+            period = period or st.fund_period
+            if period is None:
+                d.funds[("?", "total")] = yuan  # 资金总额 / 合计: the period is settled when the form ends
+                d.funds_printed[("?", "total")] = clean(text)
+                continue
+            st.fund_period = st.fund_period or period
+            d.funds[(period, "total")] = yuan
+            d.funds_printed[(period, "total")] = clean(text)
+        else:
+            period = period_of_label(label) or st.fund_period or "?"
+            d.funds[(period, key)] = yuan
+            d.funds_printed[(period, key)] = clean(text)
+    return True
+
+
+def _two_column_funds_line(st: PageState, line: Row) -> bool:
+    """The side-by-side layout (实施期 | 年度 in one row), garbled by PDF extraction as it may be."""
     d = st.decl
     texts = line.texts
     c = compact("".join(texts))
     has_total = "资金总额" in c or "总额:" in c or ("年度资金" in c and st.in_funds)
-    source = None if has_total else fund_source_of(c)
+    found = None if has_total else _source_of_row(texts)
+    source = found[0] if found else None
     if source == "total":
         has_total = True
     if not has_total and (source is None or not st.in_funds):
@@ -88,12 +184,12 @@ def parse_funds_line(st: PageState, line: Row) -> bool:
         st.fund_row = 0
         key = "total"
     else:
-        key = source or FUND_SOURCES[min(st.fund_row, 5)][0]
+        key = source or SEED_ORDER[min(st.fund_row, 5)]
     st.fund_row += 1
     # numbers after the first label-ish cell
     start = 0
     for i, t in enumerate(texts):
-        if HAN.search(t) and ("资金" in t or "总额" in t or "自筹" in t or fund_source_of(t)):
+        if HAN.search(t) and ("资金" in t or "总额" in t or "自筹" in t or fund_label_of(t)):
             start = i
             break
     runs = number_runs(texts[start:])
@@ -102,8 +198,9 @@ def parse_funds_line(st: PageState, line: Row) -> bool:
     periods = ("实施期", "年度")
     for period in periods[len(values):]:
         d.funds.setdefault((period, key), None)
-    for period, cands in zip(periods, values):
+    for period, cands, run in zip(periods, values, runs):
         d.funds[(period, key)] = cands[0]
+        d.funds_printed[(period, key)] = "".join(run)
         if len(cands) > 1:
             d.fund_readings[(period, key)] = cands
     if key == "total":
@@ -151,6 +248,7 @@ def apply_label(st: PageState, line: Row, hit: LabelHit) -> None:
                 split = i
         content = [c for c in rest_cells if not _is_goal_header(c)]
         if not content:
+            st.field = "goal_annual" if key == "goal_annual" else "goal_period"  # the goal is on the next line
             return
         if key == "goal_annual":
             d.goal_annual = _append(d.goal_annual, clean(" ".join(content)))
@@ -188,6 +286,22 @@ def _append(cur: str | None, new: str | None) -> str | None:
 
 
 
+_CODE = re.compile(r"^\s*(?:[\[【(（]\s*(\d{2,12})\s*[\]】)）]|(\d{2,12})\s*[-—－_\s])\s*(.+)$")
+_TRAILING_CODE = re.compile(r"^(.+?)\s+(\d{3,12})$")
+
+
+def split_code(value: str) -> tuple[str | None, str]:
+    """A department or unit printed with its code: ``[812]自治区教育厅``, ``062-阳泉市人力…``,
+    ``湘潭市城市管理和综合执法局 308001`` → (code, name)."""
+    m = _CODE.match(value)
+    if m:
+        return m.group(1) or m.group(2), m.group(3).strip()
+    m = _TRAILING_CODE.match(value)
+    if m:
+        return m.group(2), m.group(1).strip()
+    return None, value.strip()
+
+
 def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
     d = st.decl
     # OCR text: ``城区公厕改造工程 主管部门及代码 305-…`` has a second label inside one cell
@@ -204,6 +318,10 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
             pieces = nxt
         expanded.extend(p for p in pieces if p.strip())
     rest = expanded
+    if key == "funds":
+        st.unit = unit_in("".join(line.texts)) or st.unit
+        st.in_funds = True
+        return
     # split the rest at an inline second label (``实施单位``, ``项目期``)
     parts: list[tuple[str, list[str]]] = [(key, [])]
     i = 0
@@ -214,9 +332,16 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
             parts.append((hit.key, [hit.rest] if hit.rest else []))
             i += hit.cells_used
             continue
+        if i > 0 and _is_signature_label(rest[i]) and len(compact(rest[i])) <= 10:
+            parts.append(("signature", [rest[i]]))  # ``项目名称 | 主体班 | 项目负责人 | 王舜``
+            i += 1
+            continue
         parts[-1][1].append(rest[i])
         i += 1
     for k, cells in parts:
+        if k == "signature":
+            parse_signature(st, Row(line.no, list(enumerate(cells))))
+            continue
         # a trailing fragment of the next label (``社会保障局 实`` before 实施单位)
         if cells:
             cells[-1] = re.sub(r"\s+[\u4e00-\u9fff]$", "", cells[-1])
@@ -226,13 +351,11 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
         if k == "name":
             d.name = d.name or value
         elif k == "dept":
-            m = re.match(r"^\s*(\d{2,6})\s*[-—－_\s]\s*(.+)$", value)
-            if m:
-                d.dept_code, d.dept_name = m.group(1), m.group(2).strip()
-            else:
-                d.dept_name = value
+            code, name = split_code(value)
+            if d.dept_name is None or code:
+                d.dept_code, d.dept_name = code or d.dept_code, name
         elif k == "implementer":
-            d.implementer = d.implementer or value
+            d.implementer = d.implementer or split_code(value)[1]
         elif k == "attribute":
             known = next((a for a in ATTRIBUTES if compact(value).startswith(a)), None)
             m = re.match(r"^(.*?)[(（]", value)
@@ -240,10 +363,14 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
         elif k == "category":
             d.category = value
         elif k == "period":
-            years = [compact(c) for c in cells if re.fullmatch(r"\d{1,2}年", compact(c))]
-            m = re.match(r"^(\d{1,2})年$", years[-1]) if years else re.search(r"(\d{1,2})\s*年", value)
-            if m:
-                d.period_years = int(m.group(1))
-            else:
-                warn(st, line, "项目期 not understood", value)
+            years_cells = [compact(c) for c in cells if re.fullmatch(r"\d{1,2}年", compact(c))]
+            years, start, end = parse_period(years_cells[-1] if years_cells else value)
+            if years is None and start is None:
+                warn(st, line, "项目期无法识别 (period not understood)", value)
+            d.period_years = d.period_years or years
+            d.period_start, d.period_end = d.period_start or start, d.period_end or end
+        elif k in ("start", "end"):
+            _, when, _ = parse_period(value)
+            if when:
+                setattr(d, "period_start" if k == "start" else "period_end", when)
 

@@ -10,7 +10,8 @@ from ..text import clean, compact, similarity
 from .cells import is_label_fragment, is_noise
 from .lexicon import INDICATOR_HEADER
 from .state import PageState, warn
-from .values import level_of, looks_like_value, parse_value
+from .categories import family, level_of
+from .values import looks_like_value, parse_value
 
 
 def looks_like_indicator_row(texts: list[str]) -> bool:
@@ -132,16 +133,11 @@ def _emit_half(st: PageState, line: Row, half: list[_Tok], side: str, other_name
         elif t.kind == "l2":
             st.l2[side] = t.text
             row_l2[side] = t.text
-            if t.text in ("经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"):
-                st.l1 = "效益指标"
-            elif t.text in ("服务对象满意度指标", "服务对象满意度", "满意度指标"):
-                st.l1 = "满意度指标"
-            elif t.text in ("数量指标", "质量指标", "时效指标"):
-                st.l1 = "产出指标"
-            elif t.text == "成本指标" and st.l1 not in ("产出指标", "成本指标"):
-                st.l1 = "产出指标"
-            elif t.text in ("经济成本指标", "社会成本指标", "生态环境成本指标"):
-                st.l1 = "成本指标"
+            if t.text == "成本指标":
+                if st.l1 not in ("产出指标", "成本指标"):
+                    st.l1 = "产出指标"
+            elif family(t.text):
+                st.l1 = family(t.text)
     if side == "年度" and "年度" not in row_l2 and row_l2.get("实施期"):
         # the 年度 column mirrors the 实施期 one; its category cell is often lost
         st.l2["年度"] = row_l2["实施期"]

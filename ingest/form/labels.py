@@ -9,7 +9,7 @@ from functools import lru_cache
 from ..text import LEADING_DEBRIS, compact, normalise_text, similarity
 from .cells import is_label_fragment
 from .lexicon import HEADER_LABELS, INDICATOR_HEADER, NARRATIVE_LABELS, SIGNATURE_LABELS
-from .values import level_of
+from .categories import level_of
 
 
 ALL_LABELS: list[tuple[str, str, str]] = []  # (group, key, label)

@@ -16,6 +16,13 @@ class PageState:
         self.l2 = {"实施期": None, "年度": None}
         self.fund_row = 0
         self.in_funds = False
+        self.fund_columns = 1  # 2: 实施期 and 年度 side by side in every funds row
+        self.fund_period: str | None = None  # the period of a one-column funds block
+        self.unit: str | None = None  # the amount unit the form states (元 or 万元)
+        self.table = None  # the indicator table being read (a TableReader)
+        self.period_hint: str | None = None  # which period the form's single indicator column is
+        self.in_footer = False  # after 注: / 审核意见: notes, not content
+        self.header_cells: list[tuple[int, str]] = []  # header words printed one per line, being gathered
 
 
 def warn(st: PageState, line: Row, reason: str, text: str | None = None) -> None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 
 from ..text import compact, normalise_text, similarity
-from .lexicon import FUND_SOURCES, LEVEL1, LEVEL2, OPS
+from .lexicon import FUND_SOURCES, FUND_TOTALS, OPS
 
 
 # -------------------------------------------------------------------- values
 
 NUMBER = r"\d[\d,，\s]*(?:\.\s?\d+)?"
 VALUE_RE = re.compile(
-    r"^(?P<op>≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝|不低于|不少于|不高于|不超过|大于等于|小于等于|大于|小于|高于|低于|等于|至少|控制在)?"
+    r"^(?P<op>≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝|═|不低于|不少于|不高于|不超过|大于等于|小于等于|大于|小于|高于|低于|等于|至少|控制在)?"
     r"\s*(?:约|每年约?|按)?\s*(?P<num>-?" + NUMBER + r")\s*(?P<unit>.*)$"
 )
 DATE_RE = re.compile(r"^\d{4}\s*(年|-|\.|/)")
@@ -57,7 +56,7 @@ def looks_like_value(cell: str) -> bool:
     c = compact(cell)
     if not c:
         return False
-    if re.match(r"^(≥|≤|>|<|=|≧|≦|不低于|不少于|不高于|不超过|大于|小于|约\d|每年|每季度|每月|每\S{0,3}\d|按合同|按照协议)", c):
+    if re.match(r"^(≥|≤|>|<|=|≧|≦|═|±|不低于|不少于|不高于|不超过|大于|小于|约\d|每年|每季度|每月|每\S{0,3}\d|按合同|按照协议)", c):
         return True
     if re.match(r"^\d", c):
         # ``2021年"小升规"企业数`` is a name that happens to start with a year
@@ -78,26 +77,7 @@ def looks_like_value(cell: str) -> bool:
     return len(c) <= 8 and c.startswith(qualitative)
 
 
-@lru_cache(maxsize=1 << 16)
-def level_of(cell: str) -> tuple[str, str] | None:
-    """Classify a cell as a 一级/二级 indicator category, tolerating truncation (``服务对象满意度指``)."""
-    c = compact(cell)
-    if not c or len(c) < 4:
-        return None
-    for name in LEVEL1:
-        if c == name and name != "成本指标":
-            return ("l1", name)
-    for name in sorted(LEVEL2, key=len, reverse=True):
-        if c == name:
-            return ("l2", name)
-    for name in sorted(LEVEL2, key=len, reverse=True):
-        if len(c) >= 5 and name.startswith(c):
-            return ("l2", "服务对象满意度指标" if name.startswith("服务对象满意度") else name)
-        if c.startswith(name) and len(c) <= len(name) + 4 and not re.search(r"\d", c):
-            return ("l2", name)
-    return None
-
-
+# --------------------------------------------------------------------- funds
 
 def number_runs(cells: list[str]) -> list[list[str]]:
     """Maximal runs of adjacent numeric cells (``22`` + ``2, 520, 000`` is one run)."""
@@ -151,30 +131,6 @@ def amount_candidates(run: list[str]) -> list[float]:
     return seen
 
 
-_FUND_LABEL_CHARS = {compact(lab): Counter(compact(lab)) for _k, _labs in FUND_SOURCES for lab in _labs}
-
-
-@lru_cache(maxsize=1 << 14)
-def fund_source_of(text: str) -> str | None:
-    c = compact(text).replace("其中:", "").replace("其中", "")
-    c = c.replace("単", "单")
-    best, best_score = None, 0.0
-    for key, labels in FUND_SOURCES:
-        for label in labels:
-            lab = compact(label)
-            if lab in c:
-                return key
-            head = c[: len(lab) + 2]
-            # an upper bound of the ratio from the characters the two share: skip what cannot win
-            shared = sum(_FUND_LABEL_CHARS[lab].get(ch, 0) for ch in set(head))
-            if 2 * shared / (len(head) + len(lab) or 1) < max(best_score, 0.7):
-                continue
-            s = similarity(head, lab)
-            if s > best_score:
-                best, best_score = key, s
-    return best if best_score >= 0.7 else None
-
-
 def parse_filed_at(value: str) -> str | None:
     v = re.sub(r"\s", "", normalise_text(value))
     m = re.match(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$", v)
@@ -192,3 +148,103 @@ def parse_filed_at(value: str) -> str | None:
             return f"{date}T{int(h):02d}:{mi}:{s or '00'}"
         return date
     return None
+
+
+# ------------------------------------------------------------------ amounts
+
+AMOUNT_RE = re.compile(r"^[^\d]{0,3}?(?P<num>\d[\d,，]*(?:\.\d+)?)\s*(?P<unit>亿元|万元|万|元)?")
+SCALE = {"元": 1.0, "万元": 10_000.0, "万": 10_000.0, "亿元": 100_000_000.0}
+
+
+def parse_amount(text: str, unit: str | None = None) -> tuple[float, str] | None:
+    """The first amount in a cell, in 元: (yuan, unit used). A unit printed after the number wins
+    over ``unit``, the one the form or its column states (元 when none is stated).
+
+    ``250万`` → 2,500,000; ``1125`` with 万元 → 11,250,000; ``3,309,840.00`` → 3,309,840.
+    """
+    m = AMOUNT_RE.match(normalise_text(text).strip())
+    if not m:
+        return None
+    try:
+        number = float(m.group("num").replace(",", "").replace("，", ""))
+    except ValueError:
+        return None
+    used = m.group("unit") or unit or "元"
+    return number * SCALE.get(used, 1.0), ("万元" if used == "万" else used)
+
+
+_PERIOD_WORDS = (("实施期", ("实施期", "中期", "中长期", "项目总", "总投资", "项目资金总额")),
+                 ("年度", ("年度", "当年", "本年", "年初", "全年", "预算数", "预算申报", "下达")))
+
+
+@lru_cache(maxsize=1 << 14)
+def fund_label_of(text: str) -> tuple[str, str | None] | None:
+    """What a funds label names: ("total", period or None) or (source, None); None if not a funds label.
+
+    A period is given when the label says it (实施期资金总额, 年度资金总额); a bare 资金总额 or 合计
+    takes the period of the column or the form.
+    """
+    c = compact(text).replace("其中:", "").replace("其中", "").lstrip(":一二三四五六、.").rstrip(":")
+    c = re.sub(r"[(（][^()（）]{0,12}[)）]", "", c)
+    if not c or len(c) > 24:
+        return None
+    for period, labels in FUND_TOTALS.items():
+        for label in sorted(labels, key=len, reverse=True):
+            if c == label or (c.startswith(label) and len(c) <= len(label) + 2):
+                return "total", (period if period != "either" else None)
+    for key, labels in FUND_SOURCES:
+        for label in labels:
+            if c == label or c.startswith(label) and len(c) <= len(label) + 3:
+                return key, None
+    # garbled by a column cut (``其任	也资金``, ``省组	级财政资金``): a close match to a known label
+    best, best_score = None, 0.0
+    for key, labels in FUND_SOURCES:
+        for label in labels:
+            if len(label) < 4:
+                continue
+            score = similarity(c[: len(label) + 2], label)
+            if score > best_score:
+                best, best_score = key, score
+    return (best, None) if best_score >= 0.7 else None
+
+
+def period_of_label(text: str) -> str | None:
+    c = compact(text)
+    for period, words in _PERIOD_WORDS:
+        if any(w in c for w in words):
+            return period
+    return None
+
+
+# ------------------------------------------------------------------ periods
+
+_YM = r"((?:19|20)\d{2})\s*(?:年|[.\-/])?\s*(\d{1,2})?\s*(?:月|[.\-/]\d{1,2}日?|日)?"
+
+
+def parse_period(text: str) -> tuple[int | None, str | None, str | None]:
+    """项目期 as (years, start YYYY-MM, end YYYY-MM), whatever is printed.
+
+    ``3年`` → 3 years; ``2022年`` → 1; ``2019-2021`` → 3; ``2022年3月-2023年11月`` → months only;
+    ``2023-01-01至2023-12-31`` → 1 year, 2023-01 to 2023-12.
+    """
+    v = normalise_text(text or "").strip()
+    c = re.sub(r"\s+", "", v)
+    m = re.fullmatch(r"(\d{1,2})年(?:结束|期)?", c) or re.fullmatch(r"[^\d]*?(\d{1,2})年[)）]?", c)
+    if m and int(m.group(1)) < 50:
+        return int(m.group(1)), None, None
+    dates = re.findall(r"((?:19|20)\d{2})(?:\s*年\s*|[.\-/])?(\d{1,2})?(?:\s*月)?(?:[.\-/]?\d{1,2}日?)?", c)
+    if not dates:
+        return None, None, None
+    (y1, m1), (y2, m2) = dates[0], dates[-1]
+    if len(dates) == 1:
+        if m1:
+            return None, f"{y1}-{int(m1):02d}", None
+        return 1, None, None
+    start = f"{y1}-{int(m1):02d}" if m1 and 1 <= int(m1) <= 12 else None
+    end = f"{y2}-{int(m2):02d}" if m2 and 1 <= int(m2) <= 12 else None
+    years = None
+    if not m1 and not m2:
+        years = int(y2) - int(y1) + 1 if int(y2) >= int(y1) else None
+    elif start and end and y1 == y2 and start.endswith("-01") and end.endswith("-12"):
+        years = 1
+    return years, start, end

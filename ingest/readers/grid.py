@@ -14,6 +14,7 @@ class Row:
     no: int
     cells: list[tuple[int, str]]
     exact: bool = True
+    original: "Row | None" = None  # the row as read, when the interpreter split cells run together
 
     @property
     def texts(self) -> list[str]:

@@ -74,16 +74,23 @@ def read_lines(text: str, csv_dialect: bool = False) -> Document:
     rows: list[Row] = []
     seen: Counter = Counter()
     pending: Row | None = None  # a row of one-cell-per-line pipe cells
+    pending_lines: list[int] = []  # the line of each of its cells
     partial: list[str] = []  # lines of a pipe cell not yet ended by its ``|``
+    partial_line: list[int] = []
 
     def flush():
         nonlocal pending, partial
         if partial and pending is not None:
             pending.cells.append((len(pending.cells), " ".join(partial)))
+            pending_lines.append(partial_line[0] if partial_line else pending.no)
         partial = []
+        partial_line.clear()
         if pending is not None and pending.cells:
-            rows.append(pending)
+            # a lone ``|`` may end a row or be an empty cell: the row boundaries are not to be
+            # trusted, so the cells are a stream, one per line, like text printed one cell per line
+            rows.extend(Row(no, [(0, text)], exact=False) for no, (_, text) in zip(pending_lines, pending.cells))
         pending = None
+        pending_lines.clear()
 
     for no, raw in enumerate(text.split("\n"), start=1):
         raw = raw.replace("\u00a0", " ").replace("\ufeff", "")
@@ -108,7 +115,9 @@ def read_lines(text: str, csv_dialect: bool = False) -> Document:
                 if pending is None:
                     pending = Row(no, [], exact=True)
                 pending.cells.append((len(pending.cells), " ".join([*partial, body]).strip()))
+                pending_lines.append(partial_line[0] if partial_line else no)
                 partial = []
+                partial_line.clear()
                 seen["pipe cells"] += 1
                 continue
             flush()
@@ -120,6 +129,7 @@ def read_lines(text: str, csv_dialect: bool = False) -> Document:
             continue
         if pending is not None:
             partial.append(s)  # a cell printed over several lines, ended by a later ``… |``
+            partial_line.append(no)
             continue
         if _SEPARATOR.match(s):
             continue
