@@ -85,12 +85,14 @@ class Declaration:
     # every plausible reading of each split amount, first = the one in ``funds``; the interpreter
     # uses them to make the sources add up to the printed total
     fund_readings: dict[tuple[str, str], list[float]] = field(default_factory=dict, repr=False, compare=False)
+    # indicators whose categories were settled by the table reader (not to be filled in from below)
+    settled: set[int] = field(default_factory=set, repr=False, compare=False)
 
 
 def scalar_fields(cls=Declaration) -> tuple[str, ...]:
     """The dataclass's one-value fields (the columns of its table), in declaration order."""
     return tuple(f.name for f in dataclasses.fields(cls)
-                 if not str(f.type).startswith(("dict", "list")))
+                 if not str(f.type).startswith(("dict", "list", "set")))
 
 
 DECLARATION_FIELDS = scalar_fields(Declaration)

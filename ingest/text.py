@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 HAN = re.compile(r"[\u3400-\u9fff]")
-LEADING_DEBRIS = re.compile(r"^[\s」「』『|•·.,，、:;\-—_~^*]+")
+LEADING_DEBRIS = re.compile(r"^(?:[\s」「』『|•·.,，、:;\-—_~^*]+|[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)+")
 TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
 LATEX = re.compile(r"\$[^$]{0,60}\$")
 

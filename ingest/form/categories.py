@@ -45,6 +45,8 @@ def category_of(cell: str) -> tuple[str, str] | None:
         return None
     if c in LEVEL2_FAMILY:
         return ("l2?", c + "指标")
+    if c.endswith("目标") and c[:-2] in LEVEL2_FAMILY and len(c) >= 6:
+        return ("l2", c[:-2] + "指标")  # ``社会效益目标`` printed for 社会效益指标
     # truncated by a column cut: ``服务对象满意度指``, ``可持续影响指``
     if c.endswith("指") and c[:-1] in LEVEL2_FAMILY:
         return ("l2", c[:-1] + "指标")

@@ -336,11 +336,17 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
             parts.append(("signature", [rest[i]]))  # ``项目名称 | 主体班 | 项目负责人 | 王舜``
             i += 1
             continue
+        if i > 0 and fund_label_of(rest[i]) is not None and not re.search(r"\d", rest[i][:2]):
+            parts.append(("funds", rest[i:]))  # ``项目名称 | … | 中期市财政预算(万元) | 284500.00``
+            break
         parts[-1][1].append(rest[i])
         i += 1
     for k, cells in parts:
         if k == "signature":
             parse_signature(st, Row(line.no, list(enumerate(cells))))
+            continue
+        if k == "funds":
+            parse_funds_line(st, Row(line.no, list(enumerate(cells))))
             continue
         # a trailing fragment of the next label (``社会保障局 实`` before 实施单位)
         if cells:

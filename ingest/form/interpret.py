@@ -23,16 +23,20 @@ from .cells import is_noise
 from .fields import _is_signature_cell, apply_label, has_signature, parse_funds_line, parse_signature, split_code, unit_in
 from .indicators import looks_like_indicator_row, parse_indicator_row
 from .labels import match_label
-from .lexicon import FOOTERS
+from .lexicon import COLUMN_WORDS, FOOTERS, HEADER_PREFIX
 from .policies import extract_policies
 from .split import split_cell
 from .state import PageState, warn
 from .table import Header, TableReader, extend_header, find_header, header_role, period_hint
 from .values import fund_label_of, parse_amount
 
-TITLE_LINE = re.compile(r"^\s*#*\s*(.{0,60}(申报表|绩效目标表|目标表|批复表|公开表))\s*(?:[(（].{0,30}[)）])?\s*$")
+TITLE_LINE = re.compile(r"^\s*#*\s*(.{0,60}(申报表|绩效目标表|绩效目标批复表|批复表|公开表|绩效目标申报表))\s*"
+                        r"(?:[(（].{0,30}[)）]|(?:19|20)\d{2}年度?)?\s*$")
+# a project's heading in a published list of targets: ``3岁以下婴幼儿照护服务项目项目绩效目标``
+HEADING = re.compile(r"^(?:[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．])?\s*(.{2,40}?项目)项目绩效目标$")
 YEAR_LINE = re.compile(r"^\s*[(（]?\s*((?:19|20)\d{2})\s*年度?\s*[)）]?\s*$")
 _FOOTER = tuple(compact(f) for f in FOOTERS)
+_PREFIX_WORDS = {compact(w) for w in HEADER_PREFIX} | {"本年度", "年度", "中长期", "绩", "效", "指", "标", "绩效", "指标"}
 
 
 def interpret(doc: Document) -> ParseResult:
@@ -57,8 +61,9 @@ def interpret(doc: Document) -> ParseResult:
     kept = []
     for d in declarations:
         _finish(d)
-        if d.name is None and not d.indicators and d.funds_total is None and d.funds_annual is None:
-            file_warnings.append(Warning(d.first_line, "", "没有项目名称、资金或绩效指标的内容：未作为申报表保存"))
+        if d.name is None and not d.indicators and not (d.dept_name or any(getattr(d, f) for f in NARRATIVE_FIELDS)):
+            # an allocation list or a notice with amounts, not a form
+            file_warnings.append(Warning(d.first_line, "", "没有项目名称和绩效指标的内容（如资金分配表）：未作为申报表保存"))
             continue
         kept.append(d)
     if not kept:
@@ -72,16 +77,23 @@ def _split_row(row: Row) -> list[Row]:
     """Cells holding several labels and values run together are split (``项目名称百色天立学校…``);
     a row holding a form's title or a second form's 项目名称 after other cells is cut there. The row
     as read is kept as ``original`` (an indicator table reads it with its own, narrower splitting)."""
-    if _title(row) is not None:
+    if _title(row) is not None or (len(row.cells) >= 3 and find_header(row) is not None):
         return [row]
+    if len(row.cells) == 1:
+        m = HEADING.match(compact(row.texts[0]))
+        if m:
+            return [Row(row.no, [(0, "项目名称"), (1, m.group(1))], True, row)]
     cells: list[str] = []
     changed = False
     for _, text in row.cells:
         pieces = split_cell(text)
         changed = changed or len(pieces) > 1
         cells.extend(pieces)
+    # a line with (almost) no separators, split at its labels: each label starts a row of its own
+    run_together = changed and len(row.cells) <= 2 and len(cells) >= 3
     cuts = [i for i, t in enumerate(cells) if i > 0 and (
-        _is_name_line(Row(0, [(0, t)])) and i + 1 < len(cells) or TITLE_LINE.match(t.strip("#")))]
+        _is_name_line(Row(0, [(0, t)])) and i + 1 < len(cells) or TITLE_LINE.match(t.strip("#"))
+        or run_together and _starts_logical_row(t, cells[i - 1]))]
     if not changed and not cuts:
         return [row]
     out, start = [], 0
@@ -91,6 +103,20 @@ def _split_row(row: Row) -> list[Row]:
             out.append(Row(row.no, list(enumerate(part)), row.exact, row if not cuts else None))
         start = cut
     return out
+
+
+def _starts_logical_row(text: str, before: str) -> bool:
+    """In text run together, a label, a funds label, a category or the first header word starts a
+    new row (the cells after it are its value or its indicator)."""
+    hit = match_label([text])
+    if hit is not None and not hit.rest:
+        return True
+    if fund_label_of(text) is not None and not re.search(r"\d", text):
+        return True
+    cat = category_of(text)
+    if cat is not None and cat[0] != "l2?":
+        return category_of(before) is None  # 产出指标 | 数量指标 stay on one row
+    return header_role(text) is not None and header_role(before) is None and category_of(before) is None
 
 
 def _bare_label(text: str) -> bool:
@@ -110,6 +136,8 @@ def _bare_label(text: str) -> bool:
 
 def _structural(text: str) -> bool:
     c = compact(text)
+    if c in COLUMN_WORDS:
+        return True  # a list's column header (项目名称 | 金额 | 备注), not a value
     return (_bare_label(text) or match_label([text]) is not None or category_of(text) is not None
             or find_header(Row(0, [(0, text)]), list_roles=False) is not None or c.startswith(_FOOTER)
             or bool(TITLE_LINE.match(text)))
@@ -122,8 +150,10 @@ def _attach_values(rows: list[Row]) -> list[Row]:
     while i < len(rows):
         row = rows[i]
         if (len(row.cells) == 1 and _bare_label(row.texts[0]) and i + 1 < len(rows)
-                and len(rows[i + 1].cells) == 1 and not _structural(rows[i + 1].texts[0])):
-            out.append(Row(row.no, [(0, row.texts[0]), (1, rows[i + 1].texts[0])], False))
+                and not _structural(rows[i + 1].texts[0])):
+            nxt = rows[i + 1]
+            out.append(Row(row.no, [(0, row.texts[0])] + [(j + 1, t) for j, t in enumerate(nxt.texts)],
+                           nxt.exact and len(nxt.cells) > 1))
             i += 2
             continue
         out.append(row)
@@ -191,7 +221,8 @@ def _split_pages(rows: list[Row]) -> list[Page]:
             continue
         if _is_name_line(line):
             if current is None or has_name:
-                current = Page(pending.title, pending.year, [], pending.unit)
+                # rows between a form's title and its 项目名称 (预算单位, 填报单位) belong to it
+                current = Page(pending.title, pending.year, pending.lines if pending.title else [], pending.unit)
                 pages.append(current)
                 pending = Page(None, None, [], pending.unit)
             has_name = True
@@ -246,6 +277,7 @@ def _merge(a: Declaration, b: Declaration) -> None:
             if k in b.funds_printed:
                 a.funds_printed[k] = b.funds_printed[k]
     a.indicators.extend(b.indicators)
+    a.settled |= b.settled
     a.policies.extend(b.policies)
     a.warnings.extend(b.warnings)
     a.last_line = max(a.last_line, b.last_line)
@@ -297,8 +329,12 @@ def _parse_page(page: Page) -> Declaration:
 def _guess_unit(d: Declaration) -> None:
     """No unit printed for the amounts: amounts below 10,000 are 万元 (no project's budget is a few
     hundred 元), anything else 元. Either way a warning says so."""
+    printed = " ".join(d.funds_printed.values())
+    if "万" in printed or "元" in printed:
+        d.amount_unit = "万元" if "万" in printed else "元"  # the unit was printed with the amounts
+        return
     amounts = [v for k, v in d.funds.items() if v]
-    if amounts and max(amounts) < 10_000 and not any(d.funds_printed.get(k, "").endswith("元") for k in d.funds):
+    if amounts and max(amounts) < 10_000:
         for k in list(d.funds):
             if d.funds[k] is not None:
                 d.funds[k] *= 10_000
@@ -368,9 +404,11 @@ def _ends_table(texts: list[str]) -> bool:
     if first.startswith(_FOOTER) or has_signature(texts):
         return True
     hit = match_label(texts[:4])
-    if hit is not None and not hit.rest and category_of(texts[0]) is None:
-        return True
-    return fund_label_of(texts[0]) is not None and len(texts) >= 2 and bool(re.search(r"\d", texts[1]))
+    if hit is not None and not hit.rest and category_of(texts[0]) is None and first.rstrip(":") == hit.label:
+        return True  # only a label printed in full: 项目完成时限 is an indicator, not 项目完成日期
+    found = fund_label_of(texts[0])
+    # a funds line after the table (年度资金总额 | 20); 项目金额 | 5万元 inside it is a cost indicator
+    return found is not None and found[1] is not None and len(texts) >= 2 and bool(re.search(r"\d", texts[1]))
 
 
 def _parse_line(st: PageState, line: Row) -> None:
@@ -416,9 +454,11 @@ def _parse_line(st: PageState, line: Row) -> None:
         st.field = None
         return
 
-    # an indicator table's header row, or its words one per line
-    if len(texts) == 1 and header_role(texts[0]) is not None and st.table is None and not st.in_indicators:
-        st.header_cells.append((line.no, texts[0]))
+    # an indicator table's header row, or its words printed over several lines
+    if st.table is None and not st.in_indicators and (_header_words(texts) and (
+            st.header_cells or len(texts) <= 2 or find_header(line, list_roles=False) is None)
+            or _extra_header_column(st, texts)):
+        st.header_cells.extend((line.no, t) for t in texts)
         return
     if st.header_cells:
         cells, st.header_cells = st.header_cells, []
@@ -453,11 +493,19 @@ def _parse_line(st: PageState, line: Row) -> None:
         if st.in_indicators and hit.group == "narrative":
             st.in_indicators = False
         apply_label(st, line, hit)
-        if hit.key in ("goal_period", "goal_annual", "goal"):
-            st.period_hint = st.period_hint or ("实施期" if hit.key == "goal_period" else None)
+        st.goal_keys.add(hit.key)
         return
 
     if st.in_indicators:
+        header, st.two_group_header = st.two_group_header, None
+        if header is not None and len(raw.cells) == 1 and not raw.exact:
+            # the side-by-side table printed one cell per line: a cell's group is told by the
+            # categories before it (两个二级指标 in a row: the second group)
+            st.in_indicators = False
+            single = Header([r for r in header.roles if r != "other"], header.cols, header.line)
+            st.table = TableReader(st, single, "实施期", group_periods=("实施期", "年度"))
+            st.table.feed(raw)
+            return
         parse_indicator_row(st, raw)
         return
     if looks_like_indicator_row(raw.texts) and not st.in_footer:
@@ -468,7 +516,7 @@ def _parse_line(st: PageState, line: Row) -> None:
             parse_indicator_row(st, raw)
             return
         st.table = TableReader(st, Header(["level1", "level2", "name", "value"], [0, 1, 2, 3], line.no),
-                               st.period_hint or _goal_period(d) or "年度")
+                               st.period_hint or _goal_period(st) or "年度")
         st.table.feed(raw)
         return
 
@@ -490,6 +538,24 @@ def _parse_line(st: PageState, line: Row) -> None:
     warn(st, line, "未能识别的行：原文保留在源文件中")
 
 
+def _extra_header_column(st: PageState, texts: list[str]) -> bool:
+    """After three or more header words printed one per line, a short name (``西坪镇尧山村``) is a
+    column of the header too (a value column per place)."""
+    if len(st.header_cells) < 3 or len(texts) != 1:
+        return False
+    if any(header_role(t) == "value" for _, t in st.header_cells):
+        return False  # the header has its value column: this is the first row's name
+    c = compact(texts[0])
+    return (2 <= len(c) <= 10 and not re.search(r"\d", c) and category_of(texts[0]) is None
+            and match_label(texts) is None and fund_label_of(texts[0]) is None)
+
+
+def _header_words(texts: list[str]) -> bool:
+    """Every cell a header word (or the 绩效指标 label of its first column), one at least a role."""
+    roles = [header_role(t) for t in texts]
+    return any(roles) and all(r is not None or compact(t) in _PREFIX_WORDS for r, t in zip(roles, texts))
+
+
 def _start_table(st: PageState, header: Header) -> None:
     st.in_footer = False
     st.in_funds = False
@@ -497,9 +563,10 @@ def _start_table(st: PageState, header: Header) -> None:
     if header.groups == 2:
         st.in_indicators = True
         st.header_split = header.split_col
+        st.two_group_header = header  # rows printed one cell per line are read by a TableReader instead
     else:
         st.in_indicators = False
-        period = header.period or st.period_hint or _goal_period(st.decl) or "年度"
+        period = header.period or st.period_hint or _goal_period(st) or "年度"
         st.table = TableReader(st, header, period)
 
 
@@ -513,8 +580,9 @@ def _two_groups(row: Row) -> bool:
     return sum(1 for t in texts if looks_like_value(t)) >= 2 and len(texts) >= 4
 
 
-def _goal_period(d: Declaration) -> str | None:
-    if d.goal_period and not d.goal_annual:
+def _goal_period(st: PageState) -> str | None:
+    """A form that states only an 实施期 (中长期) goal: its single indicator column is for that period."""
+    if "goal_period" in st.goal_keys and "goal_annual" not in st.goal_keys:
         return "实施期"
     return None
 
@@ -589,6 +657,8 @@ def _backfill_categories(d: Declaration) -> None:
         rows = [i for i in d.indicators if i.period == period]
         nxt = None  # the nearest row below with a category, walking up from the bottom
         for ind in reversed(rows):
+            if id(ind) in d.settled:
+                continue
             if ind.level2 is None and nxt is not None:
                 ind.level2, ind.level1 = nxt.level2, ind.level1 or nxt.level1
             elif ind.level2 is not None:

@@ -26,3 +26,4 @@ ATTRIBUTES: tuple[str, ...] = tuple(_DATA["attributes"])
 GOAL_HEADERS: tuple[str, ...] = tuple(_DATA["goal_headers"])
 FOOTERS: tuple[str, ...] = tuple(_DATA["footers"])
 UNIT_LABELS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _DATA["unit_labels"].items()}
+COLUMN_WORDS: frozenset[str] = frozenset(_DATA["column_words"])

@@ -22,7 +22,9 @@ class PageState:
         self.table = None  # the indicator table being read (a TableReader)
         self.period_hint: str | None = None  # which period the form's single indicator column is
         self.in_footer = False  # after 注: / 审核意见: notes, not content
-        self.header_cells: list[tuple[int, str]] = []  # header words printed one per line, being gathered
+        self.header_cells: list[tuple[int, str]] = []
+        self.two_group_header = None  # a side-by-side header whose first data row is still to come
+        self.goal_keys: set[str] = set()  # which goal labels the form printed  # header words printed one per line, being gathered
 
 
 def warn(st: PageState, line: Row, reason: str, text: str | None = None) -> None:

@@ -109,10 +109,17 @@ def find_header(row: Row, list_roles: bool = True) -> Header | None:
             roles.append(role)
             cols.append(col)
     core = {r for r in roles if r in ("level1", "level2", "name", "value")}
-    if len(core) < 2 or ("name" not in core and "value" not in core):
+    if len(core) < 2 or ("name" not in core and "value" not in core) or ("level2" not in core and "name" not in core):
         return None
     if any(r.startswith("proj_") for r in roles) and "proj_name" not in roles:
         roles = [r if not r.startswith("proj_") else "other" for r in roles]
+    if "value" not in roles and "other" in roles[roles.index("name") + 1:] if "name" in roles else False:
+        # one value column per place (``笏石街道办 | 埭头镇``): the first is read as the value
+        roles[roles.index("other", roles.index("name") + 1)] = "value"
+    if "name" not in roles and "value" in roles:
+        at = max([i + 1 for i, r in enumerate(roles) if r in ("level1", "level2")] or [0])
+        roles.insert(at, "name")
+        cols.insert(at, cols[at - 1] if at else 0)
     h = Header(roles, cols, row.no, period, prefix=prefix)
     names = [i for i, r in enumerate(roles) if r == "name"]
     values = [i for i, r in enumerate(roles) if r == "value"]
@@ -151,6 +158,62 @@ _NUMBER = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
 _VALUE_TAIL = re.compile(
     r"^(?P<name>.*?[\u4e00-\u9fff)）%][^\d≥≤<>=]*?)\s*(?P<value>(?:≥|≤|>=|<=|>|<|=|≧|≦|═|±)?\s*\d[\d,.]*\s*"
     r"(?:%|‰|百分比|[\u4e00-\u9fff/·]{0,5})|(?:≥|≤|>|<|=)\s*\d[\d,.]*)$")
+
+
+_QUALITATIVE_TAIL = re.compile(
+    r"^(?P<name>.{4,}?)(?P<value>(?:稳步|明显|显著|有效|逐步|不断|持续|大幅|进一步|得到|有所|全面|较大)"
+    r"(?:提高|提升|改善|增强|增加|加强|减少|降低|下降|好转|完善|保障)|长期有效|持续有效|长效|长远|提升|提高|增加岗位)$")
+
+
+_EXPLANATION = re.compile(r"反映.{2,40}?(?:情况|程度|水平|效果|能力|比例|比率|进度|状况)")
+_INNER_VALUE = re.compile(
+    r"(?:≥|≤|>=|<=|>|<|=|≧|≦|═|±)\s*\d[\d,.]*\s*(?:%|‰|百分比|[\u4e00-\u9fff/]{0,3}?(?=[^\u4e00-\u9fff]|$|[\u4e00-\u9fff]{4}))?"
+    r"|(?<![\d.])(?!(?:19|20)\d\d年)\d[\d,.]*\s*(?:%|‰|百分比|次|个|人次|人|户|家|元|万元|吨|天|座|辆|台|套|件|所|项|场|米|公里|亩|平方米)"
+    r"|(?:是/否)?[是否](?=[否是]?$)")
+
+
+def tokenise_run_together(text: str) -> list[str]:
+    """An indicator row printed without separators, its cells cut at what can be told apart: the
+    指标解释 (``反映…情况``) and the values (``2280次``, ``≥90%``) between the names.
+
+    ``办公大楼日常维修维护次数反映办公大楼全年维修维护情况2280次大楼安检巡察次数…`` →
+    办公大楼日常维修维护次数 | 反映办公大楼全年维修维护情况 | 2280次 | 大楼安检巡察次数 | …
+    """
+    t = normalise_text(text).strip()
+    if len(t) < 14 or not HAN.search(t) or t.count(",") + t.count("，") >= 2 or "。" in t:
+        return [text]  # short, or a sentence (a long qualitative value)
+    spans = [m.span() for m in _EXPLANATION.finditer(t)]
+    for m in _INNER_VALUE.finditer(t):
+        if not any(a <= m.start() < b for a, b in spans) and m.end() > m.start():
+            spans.append(m.span())
+    spans.sort()
+    if not spans or (len(spans) == 1 and spans[0][1] == len(t) and spans[0][0] > 0 and not _EXPLANATION.match(
+            t[spans[0][0]:])):
+        return [text]  # one value at the end: the name/value split is done by the reader
+    out, pos = [], 0
+    for a, b in spans:
+        if a < pos:
+            continue
+        if a > pos:
+            out.append(t[pos:a])
+        out.append(t[a:b])
+        pos = b
+    if pos < len(t):
+        out.append(t[pos:])
+    out = [p.strip(" ,，;；") for p in out if p.strip(" ,，;；")]
+    return out if len(out) > 1 else [text]
+
+
+_ITEM_CUT = re.compile(r"[;；。]|(?<=[\d%株户人元个次亩米])[,，]")
+
+
+def split_items(text: str) -> list[str]:
+    """Targets written as prose in one cell, each with its value (``成活率>=85;完成及时率>=100%。``)."""
+    items = [p.strip(" ,，:：") for p in _ITEM_CUT.split(normalise_text(text)) if p.strip(" ,，:：")]
+    named = [m for m in (_VALUE_TAIL.match(p) for p in items) if m and len(compact(m.group("name"))) >= 4]
+    if len(items) >= 2 and len(named) >= 2 and len(named) >= len(items) - 1:
+        return items
+    return [text]
 
 
 def kind_of(text: str) -> str:
@@ -192,12 +255,19 @@ DROP = -3.5  # a cell that fits no role
 def compat(role: str, text: str, kind: str) -> float:
     score = COMPAT.get(role, COMPAT["other"]).get(kind, -6)
     c = compact(text)
+    if role == "name" and kind == "val":
+        # ``≥95%`` is no name; ``保障收入`` only starts like a qualitative value
+        return -2.0 if re.search(r"\d", c) and len(c) <= 8 else 1.0
     if role == "text" or kind != "text":
         return score
     if role == "value" and len(c) > 16:
         return 0.2
     if role == "name" and looks_like_value(text):
         return 1.0
+    if c.startswith("反映"):
+        return {"standard": 3.0, "name": 0.5}.get(role, score)  # 指标解释: ``反映…情况``
+    if role == "name" and c[-1] in "。；;！!":
+        return 1.0  # a sentence reads as a target or a note more often than as an indicator's name
     if role == "name" and len(c) <= 3:
         return 0.5 if len(c) <= 2 else 1.5  # indicator names are rarely this short
     if role == "unit" and len(c) <= 3:
@@ -268,10 +338,12 @@ class _Cell:
 class TableReader:
     """Reads the rows of one single-group indicator table (or a list table) into indicators."""
 
-    def __init__(self, st: PageState, header: Header, period: str):
+    def __init__(self, st: PageState, header: Header, period: str, group_periods: tuple[str, str] | None = None):
         self.st = st
         self.header = header
         self.period = period
+        self.group_periods = group_periods
+        self.l2_run = 0  # 二级 categories printed in a row with nothing between (one per column group)
         self.cells: list[_Cell] = []
         self.rows = 0
         self.content_roles = [r for r in header.roles if r not in ("level1", "level2")]
@@ -285,7 +357,18 @@ class TableReader:
             if _FURNITURE.match(c) or c in _PREFIXES or is_label_fragment(text):
                 continue  # page furniture, the 绩效指标 label of the table's first column
             for piece in split_cell(text, table_only=True):
-                self.cells.append(_Cell(piece, row.no, self.rows, row.exact))
+                # a line printed without separators and cut at its categories: its one content cell
+                # may hold several cells (名称 反映…情况 值 名称 …)
+                content = [t for _, t in row.cells if category_of(t) is None]
+                tokens = tokenise_run_together(piece) if len(content) == 1 < len(row.cells) else [piece]
+                if len(tokens) == 1:
+                    tokens = split_items(piece)
+                if len(tokens) == 1:
+                    self.cells.append(_Cell(piece, row.no, self.rows, row.exact))
+                    continue
+                for token in tokens:  # cut from one cell: a stream, like cells printed one per line
+                    self.rows += 1
+                    self.cells.append(_Cell(token, row.no, self.rows, False))
         self.rows += 1
 
     # -- categories
@@ -301,14 +384,18 @@ class TableReader:
             if nxt is None or kind_of(nxt.text) != "text" or category_of(nxt.text) is not None:
                 return None
             kind = "l2"
+        if name == "成本指标":
+            following = category_of(nxt.text) if nxt is not None else None
+            kind = "l1" if following and following[1] in ("经济成本指标", "社会成本指标", "生态环境成本指标") else "l2"
         return kind, name
 
     def _category(self, kind: str, name: str) -> None:
-        if kind == "l1" and name == "成本指标" and self.l1 == "产出指标":
-            kind = "l2"  # 成本指标 under 产出指标 (the pre-2021 templates)
+        self.l2_run = self.l2_run + 1 if kind != "l1" else 0
         if kind == "l1":
             if self.l1 == name and self.l2 is None and self._since_l1 == 0:
                 self.l2 = name  # ``满意度指标 | 满意度指标``: the second is the 二级 category
+            elif self.l1 is None and self.l2 is not None and family(self.l2) == name:
+                self.l1 = name  # printed in the middle of its merged cell: the 二级 group goes on
             else:
                 self.l1, self.l2 = name, None
                 self._since_l1 = 0
@@ -337,6 +424,28 @@ class TableReader:
     def read(self) -> None:
         self._since_l1 = 0
         self._join_split_categories()
+        start = len(self.st.decl.indicators)
+        self._read_all()
+        # a 一级 category printed in the middle of its merged cell: rows above it in the same 二级 group
+        for decl in {id(d): d for d in self._decls}.values():
+            mine = [i for i in decl.indicators[start if decl is self.st.decl else 0:]]
+            below = None
+            for ind in reversed(mine):
+                if ind.level1 is None and below is not None and below.level2 == ind.level2 and below.level1:
+                    ind.level1 = below.level1
+                below = ind
+            decl.settled.update(id(i) for i in mine)
+
+    def _read_all(self) -> None:
+        self._decls = [self.st.decl]
+        if self.header.list_table:
+            self._read_list()
+            return
+        if self.group_periods:
+            roles = self.header.roles
+            second = [i for i, r in enumerate(roles) if r == "name"][1:2]
+            self.content_roles = [r for r in roles[:second[0]] if r not in ("level1", "level2")] if second else \
+                self.content_roles
         cells = self.cells
         run: list[_Cell] = []
         for i, cell in enumerate(cells):
@@ -349,6 +458,38 @@ class TableReader:
                 continue
             run.append(cell)
         self._read_run(run)
+
+    def _read_list(self) -> None:
+        """A list table, row by row: the project's cells (before the categories) start a project,
+        the cells after them are its indicator."""
+        project_roles = [r for r in self.header.roles if r.startswith("proj_")]
+        indicator_roles = [r for r in self.content_roles if not r.startswith("proj_")]
+        rows: dict[int, list[_Cell]] = {}
+        for c in self.cells:
+            rows.setdefault(c.row, []).append(c)
+        for cells in rows.values():
+            first_cat = next((i for i, c in enumerate(cells) if category_of(c.text) is not None), None)
+            head = cells[:first_cat] if first_cat is not None else []
+            if head:
+                texts = [c.text for c in head]
+                parts: dict[str, list[str]] = {}
+                for t, r in zip(texts, align(texts, project_roles)):
+                    if r is not None:
+                        parts.setdefault(r, []).append(t)
+                if "proj_name" in parts and self.on_project:
+                    self.on_project(parts, head[0].line)
+            rest = cells[len(head):]
+            run: list[_Cell] = []
+            for i, cell in enumerate(rest):
+                cat = self._is_category(cell, rest[i + 1] if i + 1 < len(rest) else None)
+                if cat is not None:
+                    self._category(*cat)
+                    continue
+                run.append(cell)
+            if run:
+                saved, self.content_roles = self.content_roles, indicator_roles
+                self._flush(run)
+                self.content_roles = saved
 
     def _read_run(self, run: list[_Cell]) -> None:
         """Content cells between two categories: one indicator per table row or printed line; cells
@@ -426,6 +567,12 @@ class TableReader:
         if self.header.list_table and "proj_name" in parts and self.on_project:
             self.on_project(parts, record[0].line)
         names = parts.get("name")
+        if not names and len(texts) == 1:
+            # a name and its value printed without a separator (``校舍维修改造质量合格率100%``)
+            one = normalise_text(texts[0]).rstrip("。；;")
+            split = _VALUE_TAIL.match(one) or _QUALITATIVE_TAIL.match(compact(one))
+            if split and len(split.group("name")) >= 4 and not self._numbered(split.group("name")):
+                names, parts = [split.group("name")], {"name": [split.group("name")], "value": [split.group("value")]}
         if not names:
             dropped = [t for t, r in zip(texts, roles) if r is None or r == "value"]
             if dropped and not self.header.list_table:
@@ -434,7 +581,8 @@ class TableReader:
         name = clean("".join(names) if all(HAN.search(n[-1:] or "") for n in names[:-1]) else " ".join(names))
         value = "".join(parts.get("value", [])) or None
         if value is None:
-            split = _VALUE_TAIL.match(normalise_text(name))
+            bare = normalise_text(name).rstrip("。；;")
+            split = _VALUE_TAIL.match(bare) or _QUALITATIVE_TAIL.match(compact(bare))
             if split and len(split.group("name")) >= 2 and not self._numbered(split.group("name")):
                 name, value = split.group("name").strip(), split.group("value").replace(" ", "")
         nature = " ".join(parts.get("nature", []) + parts.get("direction", [])) or None
@@ -454,11 +602,16 @@ class TableReader:
                 weight = None
         standard = " ".join(parts.get("standard", [])) or None
         op, number, parsed_unit = parse_value(value)
-        ind = Indicator(self.period, self.l1, self.l2, name, value, op, number, parsed_unit or (unit if number else None),
+        period = self.period
+        if self.group_periods:
+            period = self.group_periods[1 if self.l2_run >= 2 else 0]
+        ind = Indicator(period, self.l1, self.l2, name, value, op, number, parsed_unit or (unit if number else None),
                         record[0].line, weight, nature, standard)
         if value is None:
-            warn(self.st, Row(record[0].line, []), f"{self.period} indicator {name} has no value")
+            warn(self.st, Row(record[0].line, []), f"{period}指标“{name}”没有指标值")
         self.st.decl.indicators.append(ind)
+        if self.st.decl is not self._decls[-1]:
+            self._decls.append(self.st.decl)
 
     @staticmethod
     def _numbered(name: str) -> bool:
