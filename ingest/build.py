@@ -91,16 +91,20 @@ class BuildReport:
         return sum(f.declarations for f in self.files)
 
 
+_DATABASE = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite3")
+
+
 def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     """Files to build: folders expanded to their supported files (sorted); unsupported files in a
-    folder are listed as skipped. A file named explicitly is always tried."""
+    folder are listed as skipped (databases are left out silently). A file named explicitly is
+    always tried."""
     files: list[Path] = []
     skipped: list[str] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for x in sorted(p.rglob("*")):
-                if not x.is_file() or x.name.startswith((".", "~$")):
+                if not x.is_file() or x.name.startswith((".", "~$")) or x.name.endswith(_DATABASE):
                     continue
                 (files if supported(x) else skipped).append(x if supported(x) else str(x))
         else:

@@ -115,7 +115,7 @@ class ParseResult:
 
 def fingerprint(d: Declaration) -> str:
     """A hash of what a declaration says (not where it was printed): equal for exact repeats."""
-    fields = tuple(getattr(d, f) for f in CONTENT_FIELDS)
+    fields = tuple(getattr(d, f) for f in CONTENT_FIELDS if f != "title")  # a re-export may retitle the page
     indicators = tuple((i.period, i.level1, i.level2, i.name, i.value) for i in d.indicators)
     funds = tuple(sorted(d.funds.items(), key=str))
     return hashlib.sha256(repr((fields, funds, indicators)).encode("utf-8")).hexdigest()[:16]

@@ -15,6 +15,23 @@ LEADING_DEBRIS = re.compile(r"^(?:[\s」「』『|•·.,，、:;\-—_~^*]+|[(�
 TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
 LATEX = re.compile(r"\$[^$]{0,60}\$")
 
+# PDF text layers (Chromium, Word's PDF export) often carry CJK radicals instead of the ideographs a
+# reader sees: the Kangxi radicals (U+2F00…) have a compatibility mapping, the supplement (U+2E80…)
+# has none, so the common simplified ones are mapped here.
+_RADICALS = str.maketrans(
+    "⺇⺈⺊⺋⺍⺎⺐⺒⺓⺔⺗⺙⺛⺝⺞⺟⺠⺡⺢⺣⺤⺥⺦⺧⺨⺩⺪⺫⺬⺭⺮⺯⺰⺱⺲⺳⺴⺵⺶⺷⺸⺹⺺⺻⺼⺽⺾⺿⻀⻁⻂⻃⻄⻅⻆⻇⻈⻉⻊⻋⻌⻍⻎⻏⻐⻑⻒⻓⻔⻕⻖⻗⻘⻙⻚⻛⻜⻝⻞⻟⻠⻡⻢⻣⻤⻥⻦⻧⻨⻩⻪⻫⻬⻭⻮⻯⻰⻱⻲⻳",
+    "几刀卜卩小兀尢巳幺彐心攴旡月歹母民水水火爪爪丬牛犬玉疋目示礻竹糸纟罒网罓网冈羊羊羊老肀聿肉臼艹艹艹虎衣覀西见角角讠贝足车辶辶辶阝金长长长门阜阝雨青韦页风飞食食食饣首马骨鬼鱼鸟卤麦黄黾齐齐齿齿龙龙龟龟龟")
+_KANGXI = re.compile("[\u2f00-\u2fdf]")
+
+
+def fix_radicals(text: str) -> str:
+    """Radical code points that stand for ideographs (``⻋`` → 车, ``⽓`` → 气)."""
+    if not text or text.isascii():
+        return text
+    text = text.translate(_RADICALS)
+    return _KANGXI.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+
+
 _KEEP_AS_IS = re.compile("([《》〔〕【】〈〉“”‘’、，。；：≥≤·]+)")
 
 

@@ -186,3 +186,81 @@ def test_a_new_parser_version_reads_stored_files_again(db_copy, monkeypatch):
     assert [f.status for f in report.files] == ["replaced", "replaced"]
     assert {r[0] for r in db.execute("select id from declarations")} == ids  # same ids, read again
     assert {r[0] for r in db.execute("select distinct parser_version from sources")} == {ingest.build.PARSER_VERSION}
+
+
+FORM = "项目名称\t{name}\n主管部门\t{dept}\n项目期\t1年\n一级指标\t二级指标\t三级指标\t指标值\n产出指标\t数量指标\t培训人次\t{n}人次\n"
+
+
+def write(path, **kw):
+    path.write_text(FORM.format(**{"dept": "甲县教育局", "n": 500, **kw}), "utf-8")
+    return path
+
+
+def test_two_counties_filing_the_same_project_name_are_both_kept(tmp_path):
+    db = open_db(tmp_path / "kb.db")
+    build(db, [write(tmp_path / "a.txt", name="课后服务经费", dept="甲县教育局"),
+               write(tmp_path / "b.txt", name="课后服务经费", dept="乙县教育局")])
+    assert sorted(r[0] for r in db.execute("select dept_name from declarations")) == ["乙县教育局", "甲县教育局"]
+
+
+def test_forms_without_a_department_never_overwrite_each_other(tmp_path):
+    db = open_db(tmp_path / "kb.db")
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_text(f"项目名称\t同名项目\n项目概况\t第{i}份。\n", "utf-8")
+    build(db, [tmp_path])
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 3
+
+
+def test_same_project_with_different_content_in_two_files_is_kept_twice_and_reported(tmp_path):
+    db = open_db(tmp_path / "kb.db")
+    report = build(db, [write(tmp_path / "a.txt", name="课后服务经费", n=500),
+                        write(tmp_path / "b.txt", name="课后服务经费", n=600)])
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 2
+    [(decl_id, other)] = report.files[1].kept_both
+    assert other.endswith("a.txt")
+    reasons = [r[0] for r in db.execute("select reason from parse_warnings where declaration_id = ?", [decl_id])]
+    assert any("两份均已保留" in r for r in reasons)
+
+
+def test_the_same_declaration_in_two_files_is_stored_once_with_both_sources(tmp_path):
+    db = open_db(tmp_path / "kb.db")
+    a = write(tmp_path / "a.txt", name="课后服务经费")
+    b = tmp_path / "b.txt"
+    b.write_bytes(a.read_text("utf-8").replace("\n", "\r\n").encode("utf-8") + b"\r\n\r\n")  # a re-export
+    report = build(db, [a, b])
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 1
+    assert len(report.files[1].same_as) == 1
+    assert db.execute("select count(*) from declaration_sources").fetchone()[0] == 2
+    a.unlink()
+    a.write_text("项目名称\t别的项目\n主管部门\t甲县教育局\n", "utf-8")  # a.txt now holds another project
+    build(db, [a])
+    names = sorted(r[0] for r in db.execute("select name from declarations"))
+    assert names == ["别的项目", "课后服务经费"]  # still there, credited to b.txt
+    src = db.execute("select s.path from declarations d join sources s on s.id = d.source_id"
+                     " where d.name = '课后服务经费'").fetchone()[0]
+    assert src.endswith("b.txt")
+
+
+def test_the_same_file_under_a_second_name_records_both_paths(tmp_path):
+    db = open_db(tmp_path / "kb.db")
+    a = write(tmp_path / "a.txt", name="课后服务经费")
+    build(db, [a])
+    copy = tmp_path / "copy of a.txt"
+    copy.write_bytes(a.read_bytes())
+    report = build(db, [a, copy])
+    assert [f.status for f in report.files] == ["unchanged", "duplicate"]
+    assert db.execute("select count(*) from sources").fetchone()[0] == 1
+    assert sorted(r[0].rsplit("/", 1)[1] for r in db.execute("select path from source_paths")) == ["a.txt", "copy of a.txt"]
+
+
+def test_every_supported_format_in_a_folder_and_others_skipped(tmp_path):
+    from .realworld import HERE
+
+    for suffix in (".xlsx", ".docx", ".pdf", ".html"):
+        (tmp_path / f"form{suffix}").write_bytes((HERE / "formats" / f"hunan_xiangtan_01{suffix}").read_bytes())
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    db = open_db(tmp_path / "kb.db")  # the database in the same folder is not an input either
+    report = build(db, [tmp_path])
+    assert sorted(f.reader for f in report.files) == ["docx", "html", "pdf/tables", "xlsx"]
+    assert [p.rsplit("/", 1)[1] for p in report.skipped] == ["photo.jpg"]
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 1

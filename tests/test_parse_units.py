@@ -103,7 +103,7 @@ def test_repeated_page_of_same_project_is_merged():
 @pytest.mark.parametrize("data,message", [
     (b"", "empty"),
     (b"\x00\x01\x02binary", "binary"),
-    ("项目名称\t甲".encode("gbk"), "not UTF-8"),
+    ("项目名称\t".encode() + "café".encode("latin-1") + b"\xff\xfe", "not UTF-8"),
 ])
 def test_bad_bytes_rejected_with_file_name(data, message):
     with pytest.raises(ParseError) as e:
@@ -111,8 +111,12 @@ def test_bad_bytes_rejected_with_file_name(data, message):
     assert message in str(e.value) and "in/bad.txt" in str(e.value)
 
 
+def test_gbk_text_is_read_as_chinese():
+    assert read_text("项目名称\t乡村道路养护\n".encode("gbk"), "gbk.txt") == "项目名称\t乡村道路养护\n"
+
+
 def test_non_utf8_error_names_line():
-    data = "第一行\n第二行\n".encode() + "项目名称".encode("gbk")
+    data = "第一行\n第二行\n".encode() + b"\xe9\xff\xfe"
     with pytest.raises(ParseError) as e:
         read_text(data, "x.txt")
     assert "x.txt:3" in str(e.value)

@@ -209,7 +209,7 @@ def _two_column_funds_line(st: PageState, line: Row) -> bool:
         if len(values) >= 2:
             d.funds_annual = values[1][0]
         if len(values) < 2:
-            warn(st, line, f"funds total line: found {len(values)} of 2 amounts")
+            warn(st, line, f"资金总额行：找到 {len(values)} 个金额（应为 2 个）")
     if st.fund_row >= 6:
         st.in_funds = False
     return True
@@ -237,9 +237,9 @@ def apply_label(st: PageState, line: Row, hit: LabelHit) -> None:
         other = match_label([hit.rest], groups=("narrative",))
         if other is not None and not compact(hit.rest)[len(other.label):].strip():
             rest_cells = rest_cells[1:]
-            warn(st, line, f"labels {hit.label} and {other.label} share one cell; text assigned to {hit.label}")
+            warn(st, line, f"标签“{hit.label}”与“{other.label}”在同一单元格：内容归入“{hit.label}”")
         elif other is not None:
-            warn(st, line, f"labels {hit.label} and {other.label} share one cell; text assigned to {hit.label}")
+            warn(st, line, f"标签“{hit.label}”与“{other.label}”在同一单元格：内容归入“{hit.label}”")
             rest_cells = [compact(hit.rest)[len(other.label):]] + rest_cells[1:]
     if key in ("goal", "goal_period", "goal_annual"):
         split = None

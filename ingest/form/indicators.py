@@ -99,7 +99,7 @@ def parse_indicator_row(st: PageState, line: Row) -> None:
                     idx += 1
                 continue
             if not any(t.kind == "n" for t in h) and len(full) >= 2:
-                warn(st, line, "stray value in indicator row: skipped", " ".join(t.raw for t in h))
+                warn(st, line, "指标行中多出的指标值：已跳过", " ".join(t.raw for t in h))
                 continue
             assigned.append((h, sides[min(idx, 1)]))
             idx += 1
@@ -153,10 +153,10 @@ def _emit_half(st: PageState, line: Row, half: list[_Tok], side: str, other_name
     if not values and len(names) >= 2:
         values = [names.pop()]
     if not names:
-        warn(st, line, f"{side} value without an indicator name: skipped", " ".join(values))
+        warn(st, line, f"{side}指标值没有对应的指标名称：已跳过", " ".join(values))
         return
     if len(names) > 1:
-        warn(st, line, "extra text in indicator name column: kept the cell next to the value", " | ".join(names[:-1]))
+        warn(st, line, "三级指标列有多余文字：保留紧挨指标值的一格", " | ".join(names[:-1]))
     name = names[-1]
     # the value is the first one printed after the name (a number before it is debris: ``20011111``)
     order = [t for t in half if t.kind in ("n", "v")]
@@ -168,12 +168,12 @@ def _emit_half(st: PageState, line: Row, half: list[_Tok], side: str, other_name
         values = after + [v for v in values if v not in first]
     value = values[0] if values else None
     if len(values) > 1:
-        warn(st, line, "more than one value for one indicator: kept the first", " | ".join(values))
+        warn(st, line, "一个指标有多个指标值：保留第一个", " | ".join(values))
     if value is None:
         if not any(_mirror(name, o) for o in other_names):
-            warn(st, line, "indicator name without a value and no counterpart: skipped", name)
+            warn(st, line, "指标名称没有指标值，也没有对应的另一期指标：已跳过", name)
             return
-        warn(st, line, f"{side} indicator {name} has no value")
+        warn(st, line, f"{side}指标“{name}”没有指标值")
     op, number, unit = parse_value(value)
     level2 = st.l2.get(side) or st.l2.get("实施期")
     d.indicators.append(Indicator(side, st.l1, level2, name, value, op, number, unit, line.no))

@@ -314,7 +314,7 @@ def _parse_page(page: Page) -> Declaration:
         try:
             _parse_line(st, line)
         except Exception as e:  # a parser bug must not lose the form: record and go on
-            d.warnings.append(Warning(line.no, line.text[:200], f"internal error: {type(e).__name__}: {e}"))
+            d.warnings.append(Warning(line.no, line.text[:200], f"internal error（解析器内部错误，该行已跳过）: {type(e).__name__}: {e}"))
     if st.header_cells:
         for no, t in st.header_cells:
             warn(st, Row(no, [(0, t)]), "未能识别的行：原文保留在源文件中")
@@ -355,12 +355,15 @@ def _parse_list_page(page: Page) -> list[Declaration]:
     reader = TableReader(st, page.list_header, page.list_header.period or "年度")
 
     def on_project(parts: dict, line: int) -> None:
+        name = clean(" ".join(parts["proj_name"]))
+        if out and out[-1].name == name:
+            return  # the project's cells merged over its rows, repeated on each (a spreadsheet export)
         d = Declaration(title=page.title, year=page.year, first_line=line, last_line=line)
         dept = " ".join(parts.get("proj_dept", [])) or None
         if dept:
             context["code"], context["dept"] = split_code(dept)
         d.dept_code, d.dept_name = context["code"], context["dept"]
-        d.name = clean(" ".join(parts["proj_name"]))
+        d.name = name
         if parts.get("proj_amount"):
             amount = parse_amount(parts["proj_amount"][0], st.unit)
             if amount is not None:

@@ -72,6 +72,7 @@ class Header:
     line: int
     period: str | None = None  # the single value column's period, when the header says it
     groups: int = 1  # 2: 实施期 and 年度 side by side
+    grid: bool = False  # cols are the table's own column numbers (positions can be trusted)
     split_col: int | None = None  # where the second group starts
     prefix: list[str] = field(default_factory=list)  # cells before the header words (绩效指标, 本年度)
 
@@ -120,7 +121,7 @@ def find_header(row: Row, list_roles: bool = True) -> Header | None:
         at = max([i + 1 for i, r in enumerate(roles) if r in ("level1", "level2")] or [0])
         roles.insert(at, "name")
         cols.insert(at, cols[at - 1] if at else 0)
-    h = Header(roles, cols, row.no, period, prefix=prefix)
+    h = Header(roles, cols, row.no, period, prefix=prefix, grid=row.grid and len(cols) == len(set(cols)))
     names = [i for i, r in enumerate(roles) if r == "name"]
     values = [i for i, r in enumerate(roles) if r == "value"]
     if len(names) >= 2 or (len(values) >= 2 and roles.count("level2") >= 2):
@@ -155,14 +156,46 @@ _UNIT = re.compile(r"^(%|‰|百分比|个|人|人次|户|家|所|项|次|批次
                    r"元/亩|元/吨|元/人/年|元/人·月|km|m|㎡|m2|kg|t|分|人数|户数|次数|个数|家数|所数|栋|间|棵|张|箱|盏|"
                    r"平方公里|立方米|万人次|万人|万户|万元/年|元/月|元/年|人/天|次/年|年度)$")
 _NUMBER = re.compile(r"^-?\d[\d,，]*(\.\d+)?$")
-_VALUE_TAIL = re.compile(
-    r"^(?P<name>.*?[\u4e00-\u9fff)）%][^\d≥≤<>=]*?)\s*(?P<value>(?:≥|≤|>=|<=|>|<|=|≧|≦|═|±)?\s*\d[\d,.]*\s*"
-    r"(?:%|‰|百分比|[\u4e00-\u9fff/·]{0,5})|(?:≥|≤|>|<|=)\s*\d[\d,.]*)$")
-
-
-_QUALITATIVE_TAIL = re.compile(
-    r"^(?P<name>.{4,}?)(?P<value>(?:稳步|明显|显著|有效|逐步|不断|持续|大幅|进一步|得到|有所|全面|较大)"
+_TAIL_VALUE = re.compile(r"(?:(?:≥|≤|>=|<=|>|<|=|≧|≦|═|±)\s*)?\d[\d,.]*\s*(?:%|‰|百分比|[\u4e00-\u9fff/·]{0,5})$")
+_TAIL_QUALITATIVE = re.compile(
+    r"(?:(?:稳步|明显|显著|有效|逐步|不断|持续|大幅|进一步|得到|有所|全面|较大)"
     r"(?:提高|提升|改善|增强|增加|加强|减少|降低|下降|好转|完善|保障)|长期有效|持续有效|长效|长远|提升|提高|增加岗位)$")
+MAX_STREAM = 240  # cells of one stream cut at a time (a table between two categories is far shorter)
+MAX_TAIL_TEXT = 200  # longer text is prose, not a name with its value
+
+
+@dataclass
+class _Split:
+    name: str
+    value: str
+
+    def group(self, key: str) -> str:
+        return getattr(self, key)
+
+
+def _tail_split(text: str, pattern: re.Pattern) -> _Split | None:
+    """``校舍维修改造质量合格率100%`` → (校舍维修改造质量合格率, 100%): a value printed right after its name."""
+    if len(text) > MAX_TAIL_TEXT:
+        return None
+    m = pattern.search(text)
+    if m is None or m.start() == 0:
+        return None
+    name = text[:m.start()].rstrip()
+    if not name or not re.search(r"[\u4e00-\u9fff)）%]$", name) or re.search(r"[\d≥≤<>=]$", name):
+        return None
+    return _Split(name, m.group(0).replace(" ", ""))
+
+
+class _TailPattern:
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+
+    def match(self, text: str) -> _Split | None:
+        return _tail_split(text, self.pattern)
+
+
+_VALUE_TAIL = _TailPattern(_TAIL_VALUE)
+_QUALITATIVE_TAIL = _TailPattern(_TAIL_QUALITATIVE)
 
 
 _EXPLANATION = re.compile(r"反映.{2,40}?(?:情况|程度|水平|效果|能力|比例|比率|进度|状况)")
@@ -209,6 +242,8 @@ _ITEM_CUT = re.compile(r"[;；。]|(?<=[\d%株户人元个次亩米])[,，]")
 
 def split_items(text: str) -> list[str]:
     """Targets written as prose in one cell, each with its value (``成活率>=85;完成及时率>=100%。``)."""
+    if len(text) > 20 * MAX_TAIL_TEXT:
+        return [text]
     items = [p.strip(" ,，:：") for p in _ITEM_CUT.split(normalise_text(text)) if p.strip(" ,，:：")]
     named = [m for m in (_VALUE_TAIL.match(p) for p in items) if m and len(compact(m.group("name"))) >= 4]
     if len(items) >= 2 and len(named) >= 2 and len(named) >= len(items) - 1:
@@ -255,6 +290,8 @@ DROP = -3.5  # a cell that fits no role
 def compat(role: str, text: str, kind: str) -> float:
     score = COMPAT.get(role, COMPAT["other"]).get(kind, -6)
     c = compact(text)
+    if role == "proj_dept" and re.match(r"^[\[【(（]?\d{3,}[\]】)）]?[-—－_]?[\u4e00-\u9fff]", c):
+        return 3.2  # ``820001-某镇人民政府``: a unit with its code
     if role == "name" and kind == "val":
         # ``≥95%`` is no name; ``保障收入`` only starts like a qualitative value
         return -2.0 if re.search(r"\d", c) and len(c) <= 8 else 1.0
@@ -333,6 +370,7 @@ class _Cell:
     line: int
     row: int
     exact: bool
+    col: int | None = None  # the cell's column in the table's own grid, where the reader knows it
 
 
 class TableReader:
@@ -352,11 +390,12 @@ class TableReader:
         self.on_project = None  # list tables: called with (dept, name, amount, goal, line) for a new project
 
     def feed(self, row: Row) -> None:
-        for _, text in row.cells:
+        for col, text in row.cells:
             c = compact(text)
             if _FURNITURE.match(c) or c in _PREFIXES or is_label_fragment(text):
                 continue  # page furniture, the 绩效指标 label of the table's first column
-            for piece in split_cell(text, table_only=True):
+            pieces = split_cell(text, table_only=True)
+            for piece in pieces:
                 # a line printed without separators and cut at its categories: its one content cell
                 # may hold several cells (名称 反映…情况 值 名称 …)
                 content = [t for _, t in row.cells if category_of(t) is None]
@@ -364,7 +403,8 @@ class TableReader:
                 if len(tokens) == 1:
                     tokens = split_items(piece)
                 if len(tokens) == 1:
-                    self.cells.append(_Cell(piece, row.no, self.rows, row.exact))
+                    grid_col = col if row.grid and self.header.grid and len(pieces) == 1 else None
+                    self.cells.append(_Cell(piece, row.no, self.rows, row.exact, grid_col))
                     continue
                 for token in tokens:  # cut from one cell: a stream, like cells printed one per line
                     self.rows += 1
@@ -506,8 +546,10 @@ class TableReader:
             k = i  # a stream of single cells, up to the next row of several cells
             while k < len(run) and self._row_cells(run[k].row) == 1:
                 k += 1
-            for record in self._segment(run[i:max(k, i + 1)]):
-                self._flush(record)
+            stream = run[i:max(k, i + 1)]
+            for start in range(0, len(stream), MAX_STREAM):  # bounded work on pathological input
+                for record in self._segment(stream[start:start + MAX_STREAM]):
+                    self._flush(record)
             i = max(k, i + 1)
 
     def _row_cells(self, row: int) -> int:
@@ -558,7 +600,7 @@ class TableReader:
         # cells of one line that a space split may belong together; cells of a table row or of
         # separate lines do not
         merge = len({c.row for c in record}) == 1 and not record[0].exact
-        roles = align(texts, self.content_roles, merge)
+        roles = self._by_column(record) or align(texts, self.content_roles, merge)
         parts: dict[str, list[str]] = {}
         for t, r in zip(texts, roles):
             if r is not None:
@@ -576,7 +618,7 @@ class TableReader:
         if not names:
             dropped = [t for t, r in zip(texts, roles) if r is None or r == "value"]
             if dropped and not self.header.list_table:
-                warn(self.st, Row(record[0].line, []), "value without an indicator name: skipped", " | ".join(dropped))
+                warn(self.st, Row(record[0].line, []), "指标值没有对应的指标名称：已跳过", " | ".join(dropped))
             return
         name = clean("".join(names) if all(HAN.search(n[-1:] or "") for n in names[:-1]) else " ".join(names))
         value = "".join(parts.get("value", [])) or None
@@ -612,6 +654,23 @@ class TableReader:
         self.st.decl.indicators.append(ind)
         if self.st.decl is not self._decls[-1]:
             self._decls.append(self.st.decl)
+
+    def _by_column(self, record: list[_Cell]) -> list[str | None] | None:
+        """The role of each cell by its column, when the table's grid is known and the cells fit it."""
+        if not self.header.grid or any(c.col is None for c in record):
+            return None
+        starts = sorted(zip(self.header.cols, self.header.roles))
+        roles = []
+        for c in record:
+            role = None
+            for start, r in starts:
+                if start <= c.col:
+                    role = r
+            roles.append(role if role in self.content_roles else None)
+        kinds = [kind_of(c.text) for c in record]
+        if any(r is not None and compat(r, c.text, k) <= -4 for r, c, k in zip(roles, record, kinds)):
+            return None  # the cells do not sit under their headers: read them by what they look like
+        return roles
 
     @staticmethod
     def _numbered(name: str) -> bool:

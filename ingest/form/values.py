@@ -229,11 +229,13 @@ def parse_period(text: str) -> tuple[int | None, str | None, str | None]:
     """
     v = normalise_text(text or "").strip()
     c = re.sub(r"\s+", "", v)
-    m = re.fullmatch(r"(\d{1,2})年(?:结束|期)?", c) or re.fullmatch(r"[^\d]*?(\d{1,2})年[)）]?", c)
-    if m and int(m.group(1)) < 50:
-        return int(m.group(1)), None, None
-    dates = re.findall(r"((?:19|20)\d{2})(?:\s*年\s*|[.\-/])?(\d{1,2})?(?:\s*月)?(?:[.\-/]?\d{1,2}日?)?", c)
+    c = re.sub(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(?!\d)", r"\1年\2月", c)  # ``202001`` is 2020年1月
+    c = re.sub(r"(?<!\d)((?:19|20)\d{2})年(\d{1,2})月(至|到|-|—|~)(\d{1,2})月", r"\1年\2月\3\1年\4月", c)
+    dates = re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)(?:\s*年\s*|[.\-/])?(?:(\d{1,2})(?!\d)\s*月?)?(?:[.\-/]\d{1,2}(?!\d)日?|\d{1,2}日)?", c)
     if not dates:
+        m = re.search(r"(\d{1,2})\s*年(?:结束|期)?", c)
+        if m and int(m.group(1)) < 50:
+            return int(m.group(1)), None, None  # ``3年``, ``一次性项目（1年结束）``
         return None, None, None
     (y1, m1), (y2, m2) = dates[0], dates[-1]
     if len(dates) == 1:

@@ -14,7 +14,8 @@ class Row:
     no: int
     cells: list[tuple[int, str]]
     exact: bool = True
-    original: "Row | None" = None  # the row as read, when the interpreter split cells run together
+    original: "Row | None" = None
+    grid: bool = False  # the column numbers are the table's own (a spreadsheet, HTML, Word or PDF table)  # the row as read, when the interpreter split cells run together
 
     @property
     def texts(self) -> list[str]:
@@ -36,9 +37,11 @@ class Document:
 
 def render(table_rows: list[list[str]], start_line: int = 1) -> tuple[list[Row], list[str]]:
     """Rows of cells from a binary format, numbered by the lines of their tab-separated rendering."""
+    from ..text import fix_radicals
+
     rows, lines = [], []
     for i, cells in enumerate(table_rows):
-        texts = [" ".join((c or "").split()) for c in cells]
+        texts = [fix_radicals(" ".join((c or "").split())) for c in cells]
         lines.append("\t".join(texts).rstrip("\t"))
-        rows.append(Row(start_line + i, [(j, t) for j, t in enumerate(texts) if t]))
+        rows.append(Row(start_line + i, [(j, t) for j, t in enumerate(texts) if t], grid=True))
     return rows, lines

@@ -17,6 +17,7 @@ import re
 from collections import Counter
 
 from ..records import ParseError
+from ..text import fix_radicals
 from .grid import Document, Row
 
 MAX_BYTES = 64 * 1024 * 1024  # a bulk export of a whole province is a few MB
@@ -47,9 +48,23 @@ def decode(data: bytes, path: str = "<input>") -> str:
         if e.end == len(data) and e.reason == "unexpected end of data":
             # a file cut off inside its last character (an interrupted copy): keep the rest, mark the cut
             return data[: e.start].decode("utf-8-sig") + "\ufffd"
+        chinese = _as_gb18030(data)
+        if chinese is not None:
+            return chinese  # saved by Excel or Notepad on Chinese Windows
         line = data[: e.start].count(b"\n") + 1
         raise ParseError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start});"
-                         " save the file as UTF-8", line) from e
+                         " 文件不是 UTF-8 或 GBK 编码，请另存为 UTF-8", line) from e
+
+
+def _as_gb18030(data: bytes) -> str | None:
+    """The text, if the bytes read as Chinese in GBK/GB18030 (most of what is not ASCII is Han)."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [ch for ch in text if ord(ch) > 127]
+    han = sum(1 for ch in wide if "\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" or "\u3000" <= ch <= "\u303f")
+    return text if wide and han / len(wide) >= 0.9 else None
 
 
 def split_spaces(line: str) -> list[str]:
@@ -68,7 +83,7 @@ def split_spaces(line: str) -> list[str]:
 
 def read_lines(text: str, csv_dialect: bool = False) -> Document:
     """Rows of cells from text, the dialect found line by line."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = fix_radicals(text.replace("\r\n", "\n").replace("\r", "\n"))
     if csv_dialect:
         return _read_csv(text)
     rows: list[Row] = []
