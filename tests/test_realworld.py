@@ -1,7 +1,6 @@
 """Real forms from county and city disclosure pages (tests/data/realworld/), read against hand-read
 expectations: the accuracy of the readers and the interpreter, per corpus and per file format."""
 
-import json
 from collections import Counter
 
 import pytest

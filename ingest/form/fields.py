@@ -11,7 +11,7 @@ from .cells import is_noise, join_cells
 from .labels import ALL_LABELS, LabelHit, match_label
 from .lexicon import ATTRIBUTES, GOAL_HEADERS, SIGNATURE_LABELS
 from .state import PageState, warn
-from .values import (amount_candidates, fund_label_of, number_runs, parse_amount, parse_filed_at, parse_period,
+from .values import (_FUND_CHARS, amount_candidates, fund_label_of, number_runs, parse_amount, parse_filed_at, parse_period,
                      period_of_label)
 
 
@@ -76,6 +76,8 @@ _AMOUNT_CELL = re.compile(r"^[:：]?\s*\d[\d,，]*(?:\.\d+)?\s*(?:亿元|万元|
 
 def unit_in(text: str) -> str | None:
     """The amount unit a label or note states: ``项目资金（元）``, ``资金情况(万元)``, ``单位:万元``."""
+    if "元" not in text:
+        return None
     c = compact(text)
     if re.search(r"[(（]万元[)）]|单位[:：]?万元|^万元$", c):
         return "万元"
@@ -98,6 +100,8 @@ def parse_funds_line(st: PageState, line: Row) -> bool:
         return False
     texts = line.texts
     joined = compact("".join(texts))
+    if not st.in_funds and not _FUND_CHARS.intersection(joined):
+        return False
     if any(fund_label_of(t) for t in texts) or match_label(texts[:1]) is not None:
         for t in texts:
             if not re.search(r"\d", t):
@@ -219,7 +223,7 @@ def _two_column_funds_line(st: PageState, line: Row) -> bool:
 
 def _is_goal_header(cell: str) -> bool:
     c = compact(cell)
-    return any(c == g or (len(c) >= 3 and similarity(c, g) >= 0.7) for g in GOAL_HEADERS)
+    return any(c == g or (3 <= len(c) <= len(g) + 3 and similarity(c, g) >= 0.7) for g in GOAL_HEADERS)
 
 
 def apply_label(st: PageState, line: Row, hit: LabelHit) -> None:

@@ -185,6 +185,8 @@ def fund_label_of(text: str) -> tuple[str, str | None] | None:
     takes the period of the column or the form.
     """
     c = compact(text).replace("其中:", "").replace("其中", "").lstrip(":一二三四五六、.").rstrip(":")
+    if not _FUND_CHARS.intersection(c):
+        return None  # every funds label has one of these characters
     c = re.sub(r"[(（][^()（）]{0,12}[)）]", "", c)
     if not c or len(c) > 24:
         return None
@@ -206,6 +208,9 @@ def fund_label_of(text: str) -> tuple[str, str | None] | None:
             if score > best_score:
                 best, best_score = key, score
     return (best, None) if best_score >= 0.7 else None
+
+
+_FUND_CHARS = set("资金额款筹预算计投结")
 
 
 def period_of_label(text: str) -> str | None:

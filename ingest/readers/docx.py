@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from .grid import Document, Row, render
+from .grid import Document, render
 
 
 def read_docx(data: bytes) -> Document:

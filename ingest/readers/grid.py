@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass
@@ -17,8 +18,9 @@ class Row:
     original: "Row | None" = None
     grid: bool = False  # the column numbers are the table's own (a spreadsheet, HTML, Word or PDF table)  # the row as read, when the interpreter split cells run together
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
+        """The cells' texts (read once the row is complete: the list is kept)."""
         return [t for _, t in self.cells]
 
     @property
