@@ -127,7 +127,7 @@ def _find_header(cells: tuple, grid: bool, list_roles: bool) -> Header | None:
     if len(names) >= 2 or (len(values) >= 2 and roles.count("level2") >= 2):
         h.groups = 2
         level2 = [cols[i] for i, r in enumerate(roles) if r == "level2"]
-        h.split_col = level2[1] if len(level2) >= 2 else cols[values[0]] + 1
+        h.split_col = level2[1] if len(level2) >= 2 else (cols[values[0]] + 1 if values else cols[names[1]])
     for p in prefix:
         h.period = h.period or period_hint(p)
     return h

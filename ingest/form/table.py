@@ -287,6 +287,8 @@ class TableReader:
                 warn(self.st, Row(record[0].line, []), "指标值没有对应的指标名称：已跳过", " | ".join(dropped))
             return
         name = clean("".join(names) if all(HAN.search(n[-1:] or "") for n in names[:-1]) else " ".join(names))
+        if not name:
+            return  # markup or debris only
         value = "".join(parts.get("value", [])) or None
         if value is None:
             bare = normalise_text(name).rstrip("。；;")
