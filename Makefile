@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8001
 DATA := $(wildcard data/*.txt)
 
-.PHONY: serve test test-fast bench fuzz loadtest model clean
+.PHONY: serve test test-fast bench fuzz loadtest loadtest-hostile model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,9 +42,13 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/pytest -q tests/test_fuzz.py --fuzz
 
-# 8 clients for 60 s against a real server on loopback; fails on any error
+# 8 clients for 60 s against a real server on loopback; fails on any error.
+# `make loadtest-hostile`: the same with 3 more clients sending abusive SQL the whole time.
 loadtest: kb.db
 	$(BIN)/python -m bench.loadtest kb.db --clients 8 --duration 60
+
+loadtest-hostile: kb.db
+	$(BIN)/python -m bench.loadtest kb.db --clients 8 --duration 60 --hostile 3
 
 clean:
 	rm -rf kb.db kb.db-wal kb.db-shm .pytest_cache

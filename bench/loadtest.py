@@ -123,9 +123,41 @@ def queries_from_db(db_path: str | Path, n: int = 300, seed: int = 7) -> list[st
     return list(dict.fromkeys(q for q in out if q.strip()))
 
 
+# What a hostile visitor sends (each must end at the SQL time limit; none may slow the others much)
+HOSTILE = [
+    "select sum(length(randomblob(50000000))) from (select 1 from indicators limit 60)",
+    "select length(randomblob(1000000000)), length(randomblob(1000000000))",
+    "select count(kb_hybrid(a.name || b.name || c.name, 10)) from declarations a, declarations b, declarations c",
+    "select count(kb_suggest(a.name || b.name, 30)) from declarations a, declarations b",
+    "select length(jieba_seg(replace(hex(zeroblob(2000000)), '0', '取暖')))",
+]
+
+
+def _hostile_client(host: str, port: int, stop_at: float, timeout: float, out: list, n: int) -> None:
+    i = n
+    while time.monotonic() < stop_at:
+        path = "/kb.json?" + urllib.parse.urlencode({"sql": HOSTILE[i % len(HOSTILE)], "_shape": "array"})
+        i += 1
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            out.append((resp.status, time.perf_counter() - t0))
+        except (OSError, http.client.HTTPException):
+            out.append((0, time.perf_counter() - t0))
+        finally:
+            conn.close()
+
+
 def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_requests: int = 1_000_000,
-             timeout: float = 30.0, warmup: bool = True, queries: list[str] | None = None) -> dict:
-    """Closed-loop load: each client sends its next request when the previous one answered."""
+             timeout: float = 30.0, warmup: bool = True, queries: list[str] | None = None, hostile: int = 0) -> dict:
+    """Closed-loop load: each client sends its next request when the previous one answered.
+
+    :param hostile: extra clients sending abusive SQL (``HOSTILE``) the whole time; the figures are
+        those of the normal clients, with the hostile requests' count and slowest time beside them.
+    """
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
     paths = [(name, tpl.replace("{q}", urllib.parse.quote(q))) for q in (queries or QUERIES)
              for name, tpl in mix.items()]
@@ -172,7 +204,10 @@ def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_
         conn.close()
 
     started = time.monotonic()
+    abuse: list[tuple[int, float]] = []
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads += [threading.Thread(target=_hostile_client, args=(host, port, stop_at, timeout, abuse, n))
+                for n in range(hostile)]
     for t in threads:
         t.start()
     for t in threads:
@@ -187,6 +222,8 @@ def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_
         "p50_ms": ms(everything, 50), "p95_ms": ms(everything, 95), "p99_ms": ms(everything, 99),
         "endpoints": {name: {"requests": len(v), "requests_per_s": round(len(v) / wall, 1), "p50_ms": ms(v, 50),
                              "p95_ms": ms(v, 95), "p99_ms": ms(v, 99)} for name, v in latencies.items()},
+        "hostile": {"clients": hostile, "requests": len(abuse), "slowest_s": round(max((t for _, t in abuse), default=0), 2),
+                    "statuses": sorted({st for st, _ in abuse})} if hostile else None,
     }
 
 
@@ -197,6 +234,10 @@ def format_report(r: dict) -> str:
     lines.append(f"  {'endpoint':<20} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, e in r["endpoints"].items():
         lines.append(f"  {name:<20} {e['requests_per_s']:>8} {e['p50_ms']:>8} {e['p95_ms']:>8} {e['p99_ms']:>8}")
+    if r.get("hostile"):
+        h = r["hostile"]
+        lines.append(f"  hostile: {h['requests']} abusive requests from {h['clients']} clients, slowest {h['slowest_s']} s,"
+                     f" statuses {h['statuses']}")
     for sample in r["error_samples"]:
         lines.append("  error: " + sample)
     return "\n".join(lines)
@@ -209,13 +250,15 @@ def main(argv=None) -> int:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     ap.add_argument("--max-requests", type=int, default=200_000, help="stop after this many requests")
     ap.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    ap.add_argument("--hostile", type=int, default=0, metavar="N",
+                    help="N more clients sending abusive SQL the whole time (the normal clients must see no error)")
     args = ap.parse_args(argv)
     if not Path(args.db).exists():
         ap.error(f"{args.db} does not exist (make kb.db builds it)")
     with serve(args.db) as (base, proc):
         print(f"serving {args.db} at {base}; {args.clients} clients for {args.duration:.0f} s", file=sys.stderr)
         report = run_load(base, args.clients, args.duration, MIX, args.max_requests,
-                          queries=queries_from_db(args.db))
+                          queries=queries_from_db(args.db), hostile=args.hostile)
         report["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
     print(format_report(report))
     print(f"  server peak memory {report['server_peak_rss_mb']:.0f} MB")

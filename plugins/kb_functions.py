@@ -10,12 +10,21 @@ SQL functions (usable in any query; each calls the same code as the CLI and the 
   of result objects.
 
 The embedding model loads once per process, on the first semantic request.
+
+Limits that hold for any SQL a visitor sends (see the README): strings and blobs are capped at
+``MAX_LENGTH`` bytes and SQLite's heap at ``HEAP_LIMIT`` (so ``randomblob(1e9)`` fails at once);
+the project's functions cap their input and check the statement's time limit on every call, so a
+query calling one per row stops at the limit like any other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
+import threading
+import time
 import urllib.parse
 from dataclasses import asdict
 
@@ -28,7 +37,49 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's vector scans, like
 
 MAX_Q = 200
 MAX_K = 100
+MAX_TEXT = 20_000  # characters of text given to jieba_seg / kb_snippet
+MAX_LENGTH = 5_000_000  # bytes of any string or blob a query may make
+HEAP_LIMIT = 1 << 30  # bytes SQLite may hold in all (the page caches use far less)
 SEARCH_TABLES = ("declarations", "indicators", "policies")
+
+
+class StatementTimeLimit(Exception):
+    """A project function was called after its statement's time limit."""
+
+
+# The time limit of the statement running on this thread (Datasette sets one per query). Datasette
+# checks it every 1,000 SQLite steps, so a costly function called once per row would run long past
+# it; the project's functions check it on every call instead.
+_deadline = threading.local()
+
+
+def _install_time_limit() -> None:
+    import datasette.database as database
+
+    original = database.sqlite_timelimit
+    if getattr(original, "_kb", False):
+        return
+
+    @contextlib.contextmanager
+    def sqlite_timelimit(conn, ms):
+        _deadline.at = time.perf_counter() + ms / 1000
+        try:
+            with original(conn, ms):
+                yield
+        finally:
+            _deadline.at = None
+
+    sqlite_timelimit._kb = True
+    database.sqlite_timelimit = sqlite_timelimit
+
+
+_install_time_limit()
+
+
+def _check_time() -> None:
+    at = getattr(_deadline, "at", None)
+    if at is not None and time.perf_counter() > at:
+        raise StatementTimeLimit("查询超时 (the query took longer than the time limit)")
 
 
 def _k(k) -> int:
@@ -45,7 +96,8 @@ def _q(q) -> str:
 def jieba_seg(text):
     from ingest.segment import seg_query
 
-    return " ".join(seg_query(_q(text)))
+    _check_time()
+    return " ".join(seg_query(str(text or "")[:MAX_TEXT]))
 
 
 def jieba_query(text):
@@ -57,7 +109,8 @@ def jieba_query(text):
 def kb_snippet(text, q):
     from ingest.query import snippet
 
-    return snippet(text, _q(q))
+    _check_time()
+    return snippet(str(text)[:MAX_TEXT] if text is not None else None, _q(q))
 
 
 def _pairs(hits, key: str = "id") -> str:
@@ -100,13 +153,32 @@ def _functions(conn):
     def search_policies(q, k=50):
         return _objects(query.search_policies(conn, _q(q), _k(k)))
 
-    return {"kb_fulltext": (2, fulltext), "kb_semantic": (3, semantic), "kb_hybrid": (2, hybrid),
-            "kb_similar": (2, similar), "kb_suggest": (2, suggest), "kb_search_indicators": (2, search_indicators),
-            "kb_search_policies": (2, search_policies)}
+    functions = {"kb_fulltext": (2, fulltext), "kb_semantic": (3, semantic), "kb_hybrid": (2, hybrid),
+                 "kb_similar": (2, similar), "kb_suggest": (2, suggest),
+                 "kb_search_indicators": (2, search_indicators), "kb_search_policies": (2, search_policies)}
+    return {name: (n, _timed(fn)) for name, (n, fn) in functions.items()}
+
+
+def _timed(fn):
+    def call(*args):
+        _check_time()
+        return fn(*args)
+
+    return call
+
+
+def limit_connection(conn) -> None:
+    """Bounds any SQL can reach: string and blob length, SQL length, SQLite's heap."""
+    if hasattr(conn, "setlimit"):
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_LENGTH)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 100_000)
+    conn.execute(f"pragma hard_heap_limit = {HEAP_LIMIT}")
+    conn.execute(f"pragma soft_heap_limit = {HEAP_LIMIT // 4}")
 
 
 @hookimpl
 def prepare_connection(conn, database, datasette):
+    limit_connection(conn)
     conn.create_function("jieba_seg", 1, jieba_seg, deterministic=True)
     conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
     conn.create_function("kb_snippet", 2, kb_snippet, deterministic=True)
@@ -125,11 +197,13 @@ def asgi_wrapper(datasette):
                 path = scope.get("path", "")
                 if any(path.rstrip("/").split(".")[0].endswith("/" + t) for t in SEARCH_TABLES):
                     qs = urllib.parse.parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True)
-                    if any(k == "_search" for k, _ in qs):
+                    if any(k == "_search" or k.startswith("_search_") for k, _ in qs):
                         from ingest.segment import fts_query
 
-                        # table pages filter (every word must match); canned queries rank with OR
-                        new = [(k, fts_query(v[:MAX_Q]) if k == "_search" else v) for k, v in qs if k != "_searchmode"]
+                        # table pages filter (every word must match); canned queries rank with OR.
+                        # _search_<column> too: any input becomes quoted words, never FTS syntax
+                        new = [(k, fts_query(v[:MAX_Q]) if k == "_search" or k.startswith("_search_") else v)
+                               for k, v in qs if k != "_searchmode"]
                         new.append(("_searchmode", "raw"))
                         scope = dict(scope, query_string=urllib.parse.urlencode(new).encode())
             await app(scope, receive, send)

@@ -264,3 +264,48 @@ def test_every_supported_format_in_a_folder_and_others_skipped(tmp_path):
     assert sorted(f.reader for f in report.files) == ["docx", "html", "pdf/tables", "xlsx"]
     assert [p.rsplit("/", 1)[1] for p in report.skipped] == ["photo.jpg"]
     assert db.execute("select count(*) from declarations").fetchone()[0] == 1
+
+
+def test_an_unreadable_file_is_recorded_and_the_others_go_in(tmp_path, monkeypatch):
+    import pathlib
+
+    good = write(tmp_path / "good.txt", name="课后服务经费")
+    locked = write(tmp_path / "locked.txt", name="别的项目")
+    real = pathlib.Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    result = kb_build(tmp_path / "kb.db", good, locked, model="", extra=("--no-embed",))
+    assert result.exit_code == 1
+    assert "locked.txt: 无法读取文件（Permission denied）" in result.output
+    db = open_db(tmp_path / "kb.db")
+    assert [r[0] for r in db.execute("select name from declarations")] == ["课后服务经费"]
+    assert [r[0].rsplit("/", 1)[1] for r in db.execute("select path from parse_failures")] == ["locked.txt"]
+
+
+def test_a_model_that_fails_loses_no_declaration(tmp_path):
+    result = kb_build(tmp_path / "kb.db", write(tmp_path / "a.txt", name="课后服务经费"),
+                      model=str(tmp_path / "no-such-model"))
+    assert result.exit_code == 1
+    assert "向量模型无法加载" in result.output and "--no-embed" in result.output
+    assert result.output.count("\n") < 12  # one message, no traceback
+    db = open_db(tmp_path / "kb.db")
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 1
+    assert db.execute("select count(*) from embeddings").fetchone()[0] == 0
+
+
+def test_absurd_amounts_are_kept_as_text_not_numbers(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("项目名称\t巨额项目\n主管部门\t某局\n年度资金总额\t" + "9" * 400 + "\n实施期资金总额\t1" + "0" * 30 + "\n", "utf-8")
+    db = open_db(tmp_path / "kb.db")
+    build(db, [f])
+    row = db.execute("select funds_total, funds_annual from declarations").fetchone()
+    assert row == (None, None)
+    reasons = [r[0] for r in db.execute("select reason from parse_warnings")]
+    assert sum("金额不合理" in r for r in reasons) == 2
+    printed = [r[0] for r in db.execute("select printed from funds where source = '总额'")]
+    assert any(p and p.startswith("9999") for p in printed)  # the printed text is kept

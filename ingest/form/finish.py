@@ -4,6 +4,8 @@ was printed in the middle of its rows, the cited policies collected."""
 
 from __future__ import annotations
 
+import math
+
 from ..records import NARRATIVE_FIELDS, Declaration, Warning
 from .policies import extract_policies
 
@@ -28,6 +30,7 @@ def guess_unit(d: Declaration) -> None:
 
 def finish(d: Declaration) -> None:
     """Reconcile funds, backfill categories, collect policies, take the year from 填报日期 if needed."""
+    _drop_absurd_amounts(d)
     _settle_fund_periods(d)
     alts = d.fund_readings
     for period in ("实施期", "年度"):
@@ -106,3 +109,19 @@ def _backfill_categories(d: Declaration) -> None:
             if ind.level2 is None and ind.level1 is None:
                 d.warnings.append(Warning(ind.line, ind.name, "绩效指标没有类别（一级、二级指标）"))
 
+
+
+MAX_YUAN = 1e13  # ten trillion 元: more than any province's budget; beyond it a number is garbage
+
+
+def _drop_absurd_amounts(d: Declaration) -> None:
+    """Amounts that cannot be real (a run of digits, an overflow) are kept as printed, not as numbers."""
+    for key, value in list(d.funds.items()):
+        if value is not None and (not math.isfinite(value) or value > MAX_YUAN or value < 0):
+            d.funds[key] = None
+            d.fund_readings.pop(key, None)
+            d.warnings.append(Warning(d.first_line, d.funds_printed.get(key, ""),
+                                      f"金额不合理（{value:.3g} 元）：只保留原文，不作为数值"))
+    for ind in d.indicators:
+        if ind.number is not None and (not math.isfinite(ind.number) or abs(ind.number) > 1e15):
+            ind.number = None

@@ -1,0 +1,135 @@
+"""A hostile visitor must not stall the server: abusive SQL ends within the time limit, normal
+visitors keep their speed, memory stays bounded (a real `kb serve` on loopback)."""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from ingest.serve import settings
+
+from .conftest import datasette_server
+
+LIMIT_S = settings()["sql_time_limit_ms"] / 1000
+RSS_BOUND_MB = 2500  # the model (~900 MB) plus SQLite's heap limit and Python
+
+ABUSIVE = [
+    # one expensive call per row: Datasette checks its time limit only every 1,000 SQLite steps
+    "select sum(length(randomblob(50000000))) from (select 1 from indicators limit 60)",
+    "select length(randomblob(1000000000)), length(randomblob(1000000000))",
+    "select count(kb_hybrid(a.name || b.name || c.name, 10)) from declarations a, declarations b, declarations c",
+    "select count(kb_suggest(a.name || b.name, 30)) from declarations a, declarations b",
+    "select length(jieba_seg(replace(hex(zeroblob(2000000)), '0', '取暖')))",
+]
+NORMAL = ["/kb/fulltext_search.json?_shape=array&q=清洁取暖", "/kb/declarations.json?_shape=objects&_size=10",
+          "/kb/search.json?_shape=array&q=老年人冬天供暖补助", "/kb.json?sql=select+count(*)+from+indicators"]
+
+
+def get(base: str, path: str, timeout: float = 60) -> tuple[int, float]:
+    t0 = time.perf_counter()
+    try:
+        with urllib.request.urlopen(base + path, timeout=timeout) as r:
+            r.read()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        status = e.code
+    return status, time.perf_counter() - t0
+
+
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.slow
+def test_abusive_queries_end_at_the_limit_while_others_are_served(built_db_real):
+    from bench.loadtest import serve
+
+    with serve(built_db_real) as (base, proc):
+        for path in NORMAL:  # load the model and the indexes before measuring
+            assert get(base, path, timeout=120)[0] == 200, path
+        abusive_times: list[tuple[str, int, float]] = []
+        normal_times: list[float] = []
+        normal_errors: list[int] = []
+        peak = [rss_mb(proc.pid)]
+        stop = time.monotonic() + 20
+
+        def abuser(n: int):
+            i = n
+            while time.monotonic() < stop:
+                sql = ABUSIVE[i % len(ABUSIVE)]
+                status, t = get(base, "/kb.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "array"}))
+                abusive_times.append((sql, status, t))
+                i += 3
+
+        def normal():
+            i = 0
+            while time.monotonic() < stop:
+                status, t = get(base, NORMAL[i % len(NORMAL)])
+                (normal_times if status == 200 else normal_errors).append(t if status == 200 else status)
+                peak[0] = max(peak[0], rss_mb(proc.pid))
+                i += 1
+
+        threads = [threading.Thread(target=abuser, args=(n,)) for n in range(3)] + [threading.Thread(target=normal)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    slowest = max(abusive_times, key=lambda x: x[2])
+    normal_times.sort()
+    p95 = normal_times[int(0.95 * (len(normal_times) - 1))]
+    print(f"\n{len(abusive_times)} abusive requests, slowest {slowest[2]:.2f} s ({slowest[0][:60]}…);"
+          f" {len(normal_times)} normal requests, p95 {p95 * 1000:.0f} ms; server peak RSS {peak[0]:.0f} MB")
+    assert all(status in (200, 400) for _, status, _ in abusive_times)
+    assert slowest[2] <= LIMIT_S + 2, slowest
+    assert not normal_errors
+    assert p95 <= 1.0
+    assert peak[0] <= RSS_BOUND_MB
+
+
+@pytest.mark.asyncio
+async def test_limits_hold_for_any_sql(ds):
+    """Strings and blobs are bounded; column searches take any input; errors are short and Chinese."""
+    r = await ds.client.get("/kb.json", params={"sql": "select length(randomblob(100000000)) as n", "_shape": "array"})
+    assert r.status_code == 400 and "too big" in r.text
+    r = await ds.client.get("/kb.json", params={"sql": "select length(jieba_seg(replace(hex(zeroblob(200000)), '0', '取暖'))) as n",
+                                                 "_shape": "array"})
+    assert r.status_code == 200
+    for q in ('NEAR(', '"', "a:b", "*", "^"):
+        r = await ds.client.get("/kb/declarations.json", params={"_search_name": q, "_shape": "array"})
+        assert r.status_code == 200, (q, r.text[:200])
+    r = await ds.client.get("/kb/declarations/does-not-exist")
+    assert r.status_code == 404 and "找不到" in r.text and len(r.text) < 2000
+    r = await ds.client.get("/kb/declarations/does-not-exist.json")
+    assert r.status_code == 404 and r.json()["ok"] is False
+
+
+def test_a_function_called_per_row_stops_at_the_statement_time_limit(built_db, tmp_path, monkeypatch):
+    """Datasette's time limit wraps every query; the project's functions honour it on each call."""
+    import asyncio
+    import shutil
+
+    from ingest.serve import make_datasette
+
+    monkeypatch.setenv("KB_MODEL", "hash")
+    shutil.copy(built_db, tmp_path / "kb.db")
+    ds = make_datasette(tmp_path / "kb.db", sql_time_limit_ms=200, num_sql_threads=1)
+    sql = ("select count(kb_hybrid(a.name || b.name || c.name || d.name, 10)) from declarations a, declarations b,"
+           " declarations c, declarations d")  # 65,536 calls
+
+    async def run():
+        t0 = time.perf_counter()
+        r = await ds.client.get("/kb.json", params={"sql": sql, "_shape": "array"})
+        return r, time.perf_counter() - t0
+
+    r, seconds = asyncio.run(run())
+    assert r.status_code == 400 and seconds < 2.0, (r.status_code, seconds, r.text[:200])
+    body = json.loads(r.text)
+    assert body["ok"] is False
