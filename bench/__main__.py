@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -75,6 +76,18 @@ def run_build(db: Path, corpus_dir: Path) -> dict:
         raise SystemExit(f"kb build failed: {proc.stderr[-2000:]}")
     rss = float(rss_file.read_text().split()[-1]) / 1024 if gnu_time else None
     return {"seconds": round(wall, 2), "peak_rss_mb": rss and round(rss, 1), "output": proc.stdout.strip()}
+
+
+def run_review(db: Path, model: str, ingest_seconds: float) -> dict:
+    """`kb review --all` (every rule on every declaration, vectors included) against the ingest time."""
+    cmd = [str(Path(sys.executable).parent / "kb"), "review", str(db), "--all", "--model", model, "--silent"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"kb review failed: {proc.stderr[-2000:]}")
+    findings = sqlite3.connect(db).execute("select count(*) from findings").fetchone()[0]
+    return {"seconds": round(wall, 2), "findings": findings, "share_of_ingest": round(wall / ingest_seconds, 3)}
 
 
 def parse_only(corpus_dir: Path) -> dict:
@@ -271,6 +284,8 @@ def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
     }
     result["vectors"] = synthetic_vectors(db_path, embedder)
     result["db_mb"] = round(db_path.stat().st_size / 2**20, 1)
+    result["review"] = run_review(db_path, embedder.model_id, build["seconds"])
+    print(f"review: {result['review']}", file=sys.stderr)
     queries = query_mix(db_path, args.queries)
     result["queries"] = len(queries)
     result.update(measure_queries(db_path, embedder, queries, bandwidth))
@@ -316,6 +331,9 @@ def table(results: dict) -> str:
         ("HTTP hybrid search endpoint alone, 8 clients (req/s, p95 ms)",
          lambda r: f"{r['load_alone']['search (hybrid)']['requests_per_s']}, "
                    f"{r['load_alone']['search (hybrid)']['p95_ms']}", "", lambda r: "model encodes each new query"),
+        ("review, all rules on every declaration (s; share of ingest)",
+         lambda r: f"{r['review']['seconds']}; {r['review']['share_of_ingest']:.0%}" if r.get("review") else "—",
+         "≤ 10% of ingest", lambda r: f"{r['review']['findings']} findings" if r.get("review") else ""),
         ("database size (MB)", lambda r: r["db_mb"], "", lambda r: f"before vectors {r['db_mb_before_vectors']}"),
         ("peak memory: build / serve (MB)", lambda r: f"{r['ingest']['peak_rss_mb']} / {r['load']['server_peak_rss_mb']:.0f}",
          "", lambda r: ""),

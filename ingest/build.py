@@ -74,6 +74,7 @@ class BuildReport:
     embedded: int = 0
     embed_error: str | None = None
     derived_refreshed: bool = False
+    review: object | None = None  # a review.ReviewReport when findings were brought up to date
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -185,6 +186,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
             report.derived_refreshed = True
         if embedder is not None:
             report.embedded, report.embed_error = _embed(db, embedder, progress)
+        report.review = _review(db, embedder, report, progress)
     db.execute("pragma wal_checkpoint(truncate)")
     return report
 
@@ -195,6 +197,18 @@ def _store(db: Database, prep: Prepared, fail_after_declarations: int | None) ->
         return StoredFile(prep.path, "failed", error=prep.error, line=prep.line)
     return store_file(db, prep.path, prep.digest, prep.size, prep.text, prep.result, prep.segments, PARSER_VERSION,
                       fail_after_declarations)
+
+
+def _review(db: Database, embedder, report: BuildReport, progress: Progress):
+    """Findings for the declarations that changed; the corpus rules again if anything changed."""
+    from .review import pending, review
+
+    todo = pending(db)
+    if not (todo or report.changed or report.embedded):
+        return None
+    with progress("审核检查", len(todo)) as bar:
+        return review(db, model=embedder.model_id if embedder is not None else None,
+                      corpus=True, progress=bar.update)
 
 
 def _embed(db: Database, embedder, progress: Progress) -> tuple[int, str | None]:

@@ -41,7 +41,7 @@ STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未
 def build(db_path, paths, silent, no_embed, model, jobs):
     """Ingest declaration files (or folders of them) into DB_PATH.
 
-    Reads .txt .md .tsv .csv files. Running it again on the same input changes nothing; a changed
+    Reads .txt .md .tsv .csv .xlsx .docx .pdf .html files. Running it again on the same input changes nothing; a changed
     file replaces what it stored before; a file that cannot be read is reported and recorded in
     parse_failures, and the others still go in; if the embedding model fails, the declarations are
     stored without vectors. The build commits as one transaction, so readers of DB_PATH see the old
@@ -82,15 +82,57 @@ def build(db_path, paths, silent, no_embed, model, jobs):
     if report.embed_error:
         click.echo(f"错误 error: {report.embed_error}", err=True)
     counts = {t: db.execute(f"select count(*) from {t}").fetchone()[0]
-              for t in ("declarations", "indicators", "policies", "parse_warnings")}
+              for t in ("declarations", "indicators", "policies", "parse_warnings", "findings")}
     click.echo(
-        f"{db_path}: {counts['declarations']} declarations, {counts['indicators']} indicators, "
-        f"{counts['policies']} policies, {counts['parse_warnings']} warnings "
-        f"(this run: {report.declarations} declarations from {report.count('ingested') + report.count('replaced')} "
-        f"new or changed files, {report.count('unchanged')} unchanged, {report.count('duplicate')} duplicate, "
-        f"{report.count('failed')} failed)")
+        f"{db_path}：共 {counts['declarations']} 张申报表、{counts['indicators']} 个指标、{counts['policies']} 份政策文件、"
+        f"{counts['parse_warnings']} 条解析警告、{counts['findings']} 条审核发现"
+        f"（本次：{report.count('ingested') + report.count('replaced')} 个新增或变化的文件共 {report.declarations} 张申报表，"
+        f"{report.count('unchanged')} 个未变化，{report.count('duplicate')} 个重复，{report.count('failed')} 个失败）")
     if report.failed or report.embed_error:
         sys.exit(1)  # the declarations that could be read are stored all the same
+
+
+@cli.command()
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False), envvar="KB_DB")
+@click.option("--all", "full", is_flag=True, help="Review every declaration again, not only changed ones")
+@click.option("--model", envvar="KB_MODEL", help="Model whose stored vectors the relatedness check uses")
+@click.option("--rules", "list_rules", is_flag=True, help="List the review rules and their sources, then exit")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON lines")
+@click.option("-s", "--silent", is_flag=True, help="No progress bar")
+def review(db_path, full, model, list_rules, as_json, silent):
+    """Check the declarations in DB_PATH the way a finance bureau reviews 绩效目标 (审核检查).
+
+    Findings (完整性、相关性、适当性、可行性) go to the findings table; kb build does this for changed
+    declarations already, so this is for a database built before, or with --all after the rules change.
+
+    \b
+    Example:
+        kb review kb.db
+        kb review kb.db --json | head
+    """
+    from .review import review as run_review, rule_table
+    from .store import open_db
+
+    if list_rules:
+        for r in rule_table():
+            click.echo(f"{r['rule']}（{r['severity']}，{r['scope']}）：{r['title']}\n    依据：{r['source']}")
+        return
+    db = open_db(db_path)
+    if model is None:
+        from .embedders import DEFAULT_MODEL_ID
+
+        model = DEFAULT_MODEL_ID
+    total = db.execute("select count(*) from declarations").fetchone()[0]
+    with _progress(silent or as_json)("审核检查", total) as bar:
+        report = run_review(db, model=model, full=full, corpus=True, progress=bar.update)
+    if as_json:
+        for row in db.execute("select * from findings order by declaration_id, id").fetchall():
+            click.echo(json.dumps(dict(zip([c[0] for c in db.execute("select * from findings limit 0").description],
+                                           row)), ensure_ascii=False))
+        return
+    for rule, n in report.by_rule.items():
+        click.echo(f"{rule}\t{n}")
+    click.echo(f"{db_path}：检查 {report.reviewed} 张申报表，共 {report.findings} 条审核发现（{report.seconds:.1f} 秒）")
 
 
 def _print_hits(hits, as_json: bool, fields: tuple[str, ...]) -> None:

@@ -15,7 +15,7 @@ import logging
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -91,6 +91,14 @@ async def declaration_context(datasette, database: str, decl_id: str) -> dict:
         " where dp.declaration_id = ? order by p.doc_number is null, p.title", [decl_id])]
     warnings = [dict(r) for r in await db.execute(
         "select line, text, reason from parse_warnings where declaration_id = ? order by line", [decl_id])]
+    findings = await declaration_findings(db, decl_id)
+    flagged: dict[str, list[str]] = {}
+    for f in findings:
+        for e in f["evidence"]:
+            if e.get("indicator"):
+                flagged.setdefault(e["indicator"], []).append(f["message"])
+    for ind in indicators:
+        ind["findings"] = flagged.get(ind["id"], [])
     source = (await db.execute("select id, path from sources where id = ?", [decl["source_id"]])).first()
     similar = await db.execute_fn(lambda conn: _similar(conn, decl_id))
     return {
@@ -103,7 +111,69 @@ async def declaration_context(datasette, database: str, decl_id: str) -> dict:
         "warnings": warnings,
         "source": dict(source) if source else None,
         "similar": similar,
+        "findings": findings,
     }
+
+
+SEVERITY_ORDER = {"高": 0, "中": 1, "低": 2}
+
+
+async def declaration_findings(db, decl_id: str) -> list[dict]:
+    """The review findings of one declaration, most severe first, with evidence decoded."""
+    import json
+
+    try:
+        rows = [dict(r) for r in await db.execute(
+            "select f.*, r.title as rule_title, d.name as related_name from findings f"
+            " left join review_rules r on r.rule = f.rule left join declarations d on d.id = f.related_id"
+            " where f.declaration_id = ? order by f.id", [decl_id])]
+    except Exception:  # noqa: BLE001 - a database from before the review tables: no findings section
+        return []
+    for r in rows:
+        r["evidence"] = json.loads(r["evidence"] or "[]")
+        r["lines"] = json.loads(r["lines"] or "[]")
+    rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 3), r["id"]))
+    return rows
+
+
+async def review_summary(db) -> dict:
+    """Per department: declarations, findings by rule and severity; the totals by rule."""
+    departments = [dict(r) for r in await db.execute("select * from department_findings order by findings desc,"
+                                                     " declarations desc, dept_name")]
+    by_rule = [dict(r) for r in await db.execute(
+        "select f.rule, f.dimension, r.title, count(*) as findings, count(distinct f.declaration_id) as declarations"
+        " from findings f left join review_rules r on r.rule = f.rule group by f.rule order by findings desc")]
+    cells = {}
+    for r in await db.execute("select dept_name, rule, findings from department_rule_findings"):
+        cells.setdefault(r["dept_name"], {})[r["rule"]] = r["findings"]
+    for d in departments:
+        d["by_rule"] = cells.get(d["dept_name"], {})
+    total = (await db.execute("select count(*) from declarations")).first()[0]
+    return {"departments": departments, "rules": by_rule, "declarations": total,
+            "findings": sum(r["findings"] for r in by_rule)}
+
+
+def bar_chart(rows: list[dict], label: str, value: str, width: int = 560, bar: int = 18) -> Markup:
+    """A horizontal bar chart as inline SVG (no script), one bar per row."""
+    rows = [r for r in rows if r.get(value)]
+    if not rows:
+        return Markup("")
+    top = max(r[value] for r in rows)
+    left = 200
+    height = bar * len(rows) + 8
+    parts = [f'<svg class="kb-chart" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
+             f' xmlns="http://www.w3.org/2000/svg" font-size="12">']
+    for k, r in enumerate(rows):
+        y = 4 + k * bar
+        w = max(1, int((width - left - 50) * r[value] / top))
+        name = str(r[label] or "（未识别部门）")
+        short = name if len(name) <= 15 else name[:14] + "…"
+        parts.append(f'<text x="{left - 6}" y="{y + bar - 6}" text-anchor="end"><title>{escape(name)}</title>'
+                     f'{escape(short)}</text><rect x="{left}" y="{y + 2}" width="{w}" height="{bar - 5}" fill="#4a7ab8">'
+                     f'<title>{escape(name)}：{r[value]}</title></rect>'
+                     f'<text x="{left + w + 4}" y="{y + bar - 6}">{r[value]}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
 
 
 def _similar(conn, decl_id: str) -> list[dict]:
@@ -131,6 +201,22 @@ async def policy_context(datasette, database: str, policy_id: str) -> dict:
     return {"policy": dict(policy), "citing": citing}
 
 
+def _findings_cell(row, value, column, table, database, datasette):
+    if column in ("declaration_id", "related_id"):
+        url = datasette.urls.row(database, "declarations", tilde_encode(value))
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column == "declaration_name" and table == "findings":
+        url = datasette.urls.row(database, "declarations", tilde_encode(row["declaration_id"])) + "#findings"
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column == "dept_name":
+        url = datasette.urls.table(database, "findings") + "?" + urllib.parse.urlencode({"dept_name": value})
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column == "rule":
+        url = datasette.urls.row(database, "review_rules", tilde_encode(value))
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    return None
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     if view_name != "row" or table not in ("declarations", "policies") or request is None:
@@ -138,7 +224,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
     async def inner():
         pk = tilde_decode(request.url_vars.get("pks", ""))
-        helpers = {"kb_yuan": yuan, "kb_fields": dict(NARRATIVE)}
+        helpers = {"kb_yuan": yuan, "kb_fields": dict(NARRATIVE), "kb_tilde": tilde_encode}
         if table == "declarations":
             return {"kb_declaration": await declaration_context(datasette, database, pk), **helpers}
         return {"kb_policy": await policy_context(datasette, database, pk), **helpers}
@@ -148,7 +234,10 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """In the indicator library, link an indicator to the declarations that use it."""
+    """In the indicator library, link an indicator to the declarations that use it; in the findings
+    tables, link declarations and rules."""
+    if table in ("findings", "department_findings", "department_rule_findings") and value is not None:
+        return _findings_cell(row, value, column, table, database, datasette)
     if table != "indicator_library" or column not in ("name", "declarations") or value is None:
         return None
     try:
@@ -169,7 +258,21 @@ def register_routes(datasette):
             return Response.html("<p>No database is being served.</p>", status=404)
         return Response.redirect(datasette.urls.database(target))
 
-    return [(r"^/$", home)]
+    async def review_page(request):
+        names = [n for n in datasette.databases if not n.startswith("_")]
+        database = "kb" if "kb" in names else (names[0] if names else None)
+        if database is None:
+            return Response.html("<p>No database is being served.</p>", status=404)
+        summary = await review_summary(datasette.get_database(database))
+        if request.url_vars.get("format") == "json":
+            return Response.json(summary, default=str)
+        return Response.html(await datasette.render_template(
+            "kb_review.html", {"database": database, "summary": summary,
+                               "chart_departments": bar_chart(summary["departments"][:30], "dept_name", "findings"),
+                               "chart_rules": bar_chart(summary["rules"], "rule", "findings")},
+            request=request))
+
+    return [(r"^/$", home), (r"^/kb/-/review(\.(?P<format>json))?$", review_page)]
 
 
 _log = logging.getLogger("kb")

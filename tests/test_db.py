@@ -13,7 +13,8 @@ from ingest.store import open_db
 from .conftest import DATA, SEEDS, kb_build
 
 TABLES = ("sources", "declarations", "funds", "indicators", "policies", "declaration_policies", "parse_warnings",
-          "declarations_fts", "indicators_fts", "policies_fts", "embeddings", "source_paths", "declaration_sources")
+          "declarations_fts", "indicators_fts", "policies_fts", "embeddings", "source_paths", "declaration_sources",
+          "findings", "review_state")
 
 
 def snapshot(db):
@@ -37,7 +38,7 @@ def test_reingest_is_a_no_op(db_copy):
     before = snapshot(db)
     result = kb_build(db_copy, DATA)
     assert result.exit_code == 0, result.output
-    assert "2 unchanged" in result.output
+    assert "2 个未变化" in result.output
     assert snapshot(open_db(db_copy)) == before
 
 

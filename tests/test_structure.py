@@ -13,6 +13,7 @@ LAYERS = [
     {"store"},
     {"library", "embedders", "model_e5"},
     {"vectors"},
+    {"review"},
     {"build", "query"},
     {"cli", "serve", "__main__"},
 ]

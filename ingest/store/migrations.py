@@ -208,3 +208,31 @@ def m006_readers_and_identity(db: Database) -> None:
     db.execute("insert or ignore into declaration_sources select id, source_id, first_line, last_line from declarations")
     # a text embedded for one item is reused for every other item with the same text
     db["embeddings"].create_index(["model", "content_hash"])
+
+
+@migrations()
+def m007_findings(db: Database) -> None:
+    # Review findings: what a finance bureau's review of 绩效目标 would point out, per declaration,
+    # with the cells and lines involved (evidence, JSON) and, for a copy, the other declaration.
+    db["findings"].create(
+        {"id": int, "declaration_id": str, "rule": str, "dimension": str, "severity": str, "message": str,
+         "evidence": str, "lines": str, "related_id": str, "declaration_name": str, "dept_name": str, "year": int},
+        pk="id")
+    for cols in (["declaration_id"], ["rule"], ["severity"], ["dept_name"], ["dimension"]):
+        db["findings"].create_index(cols)
+    # what each declaration was last reviewed against: its fingerprint, the parser and the rules
+    db["review_state"].create({"declaration_id": str, "stamp": str}, pk="declaration_id")
+    # the rules themselves, for reading in Datasette
+    db["review_rules"].create({"rule": str, "dimension": str, "severity": str, "title": str, "source": str,
+                               "scope": str}, pk="rule")
+    db.execute("""
+        create view department_findings as
+        select d.dept_name as dept_name, count(distinct d.id) as declarations,
+               count(distinct f.declaration_id) as declarations_with_findings, count(f.id) as findings,
+               sum(f.severity = '高') as high, sum(f.severity = '中') as medium, sum(f.severity = '低') as low
+        from declarations d left join findings f on f.declaration_id = d.id
+        group by d.dept_name""")
+    db.execute("""
+        create view department_rule_findings as
+        select dept_name, rule, dimension, count(*) as findings, count(distinct declaration_id) as declarations
+        from findings group by dept_name, rule, dimension""")

@@ -1,0 +1,114 @@
+"""Review: check every stored declaration the way a finance bureau reviews 绩效目标 (完整性、相关性、
+适当性、可行性) and keep what it finds in the ``findings`` table.
+
+- Rules over one declaration (``rules.py``) run again only for declarations whose content, the
+  parser or the rules changed since they were last reviewed (``review_state``).
+- Rules over the whole corpus (``corpus.py``: unusual values, copied goals, unrelated indicators)
+  run again whenever anything changed, and replace all their findings at once.
+
+Everything happens in the caller's transaction (or one of its own), so a reader never sees half a review.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from ..form import PARSER_VERSION
+from .corpus import review_corpus
+from .forms import DIMENSIONS, SEVERITIES, Finding, Form, load_forms
+from .rules import RULES, RuleInfo, review_form
+
+RULES_VERSION = 1
+
+
+@dataclass
+class ReviewReport:
+    reviewed: int = 0  # declarations the per-declaration rules ran on
+    corpus: bool = False  # whether the corpus rules ran
+    findings: int = 0  # findings stored in all
+    by_rule: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _stamp(fingerprint: str | None) -> str:
+    return f"{fingerprint}|{PARSER_VERSION}|{RULES_VERSION}"
+
+
+def _row(decl_id: str, f: Finding, names: dict) -> dict:
+    name, dept, year = names.get(decl_id, (None, None, None))
+    return {"declaration_id": decl_id, "rule": f.rule, "dimension": f.dimension, "severity": f.severity,
+            "message": f.message, "evidence": json.dumps(f.evidence, ensure_ascii=False),
+            "lines": json.dumps(f.lines), "related_id": f.related_id, "declaration_name": name,
+            "dept_name": dept, "year": year}
+
+
+def pending(db) -> list[str]:
+    """Declarations not reviewed since their content, the parser or the rules changed."""
+    return [r[0] for r in db.execute(
+        "select d.id from declarations d left join review_state s on s.declaration_id = d.id"
+        " where s.stamp is null or s.stamp != coalesce(d.fingerprint, 'None') || ? order by d.id",
+        [f"|{PARSER_VERSION}|{RULES_VERSION}"])]
+
+
+def review(db: Database, *, model: str | None = None, full: bool = False, corpus: bool | None = None,
+           progress=None) -> ReviewReport:
+    """Bring ``findings`` up to date.
+
+    :param model: the embedding model whose stored vectors the relatedness rule may use (None: words only).
+    :param full: review every declaration again.
+    :param corpus: run the corpus rules (default: when any declaration was reviewed or removed, or ``full``).
+    :param progress: ``progress(n)`` after each batch of declarations reviewed.
+    """
+    started = time.perf_counter()
+    report = ReviewReport()
+    with db.atomic():
+        removed = db.execute("delete from findings where declaration_id not in (select id from declarations)").rowcount
+        removed += db.execute(
+            "delete from review_state where declaration_id not in (select id from declarations)").rowcount
+        todo = [r[0] for r in db.execute("select id from declarations order by id")] if full else pending(db)
+        names = {r[0]: (r[1], r[2], r[3]) for r in db.execute("select id, name, dept_name, year from declarations")}
+        form_rules = [code for code, info in RULES.items() if info.scope == "form"]
+        marks = ",".join("?" * len(form_rules))
+        for start in range(0, len(todo), 500):
+            chunk = todo[start:start + 500]
+            rows, states = [], []
+            for form in load_forms(db, chunk):
+                rows.extend(_row(form.id, f, names) for f in review_form(form))
+            prints = dict(db.execute(f"select id, fingerprint from declarations where id in ({','.join('?' * len(chunk))})",
+                                     chunk).fetchall())
+            states = [{"declaration_id": d, "stamp": _stamp(prints.get(d))} for d in chunk]
+            db.conn.executemany(f"delete from findings where declaration_id = ? and rule in ({marks})",
+                           [(d, *form_rules) for d in chunk])
+            db["findings"].insert_all(rows)
+            db["review_state"].upsert_all(states, pk="declaration_id")
+            report.reviewed += len(chunk)
+            if progress:
+                progress(len(chunk))
+        if corpus is None:
+            corpus = bool(todo or removed or full)
+        if corpus:
+            report.corpus = True
+            results = review_corpus(db, model)
+            codes = list(results)
+            db.execute(f"delete from findings where rule in ({','.join('?' * len(codes))})", codes)
+            db["findings"].insert_all(
+                _row(decl_id, f, names) for found in results.values() for decl_id, fs in found.items() for f in fs)
+        db["review_rules"].upsert_all(rule_table(), pk="rule")
+        report.by_rule = dict(db.execute("select rule, count(*) from findings group by rule order by rule").fetchall())
+        report.findings = sum(report.by_rule.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def rule_table() -> list[dict]:
+    """Every rule: code, dimension, default severity, title and the source it applies."""
+    return [{"rule": i.code, "dimension": i.dimension, "severity": i.severity, "title": i.title, "source": i.source,
+             "scope": "知识库比对" if i.scope == "corpus" else "单表检查"} for i in RULES.values()]
+
+
+__all__ = ["DIMENSIONS", "SEVERITIES", "Finding", "Form", "ReviewReport", "RuleInfo", "pending", "review",
+           "review_form", "rule_table", "RULES", "RULES_VERSION"]

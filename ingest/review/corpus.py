@@ -1,0 +1,326 @@
+"""Review rules that measure a declaration against the rest of the knowledge base: indicator values
+far outside what other declarations set, total goals copied from another department, and
+indicators unrelated to the project they are declared for.
+
+Each rule reads the whole corpus and returns ``{declaration_id: [Finding, ...]}``; the runner
+replaces every finding of these rules at once, whenever any declaration changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from statistics import median
+
+import numpy as np
+
+from ..text import compact
+from .forms import Finding
+from .rules import RULES, _finding, rule
+
+
+def corpus_rule(code: str, dimension: str, severity: str, title: str):
+    return rule(code, dimension, severity, title, scope="corpus")
+
+
+# ------------------------------------------------------------------ outlying values
+
+MIN_PEERS = 8  # other declarations that set the same indicator before a value is called unusual
+
+
+def _value_class(name_norm: str, unit: str, op: str | None) -> tuple | None:
+    """Which values are comparable: rates (%) and per-unit standards (元/人), by indicator and
+    direction. Counts and totals scale with the project and are not compared."""
+    direction = "≤" if op in ("≤", "<") else "≥"
+    if unit == "%":
+        if "满意" in name_norm:
+            return ("满意度", "%", direction)
+        return (name_norm, "%", direction)
+    if "/" in unit and "元" in unit:
+        return (name_norm, unit, direction)
+    return None
+
+
+@corpus_rule("适当性.指标值偏离常见取值", "适当性", "中", "指标值远离知识库中同类指标的常见取值")
+def value_outliers(db, model: str | None = None) -> dict[str, list[Finding]]:
+    """财预〔2021〕101号：指标值的设定应参考历史水平、行业标准，具有一定挑战性又切实可行。
+    比率（满意度、合格率等）和单位标准（元/人）与知识库中至少 8 个其他申报表的同类指标比较：
+    低于第一四分位数 3 个四分位距以下（或高于第三四分位数 3 个四分位距以上）即提示，如
+    满意度 ≥60% 而常见取值为 85%–98%。"""
+    by_class: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    rows = db.execute("select id, declaration_id, period, name, name_norm, value, op, number, unit, line"
+                      " from indicators where number is not null and unit is not null and name_norm is not null")
+    for r in rows:
+        key = _value_class(r[4], r[8], r[6])
+        if key is not None:
+            by_class[key][r[1]].append(r)
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for key, per_decl in by_class.items():
+        if len(per_decl) <= MIN_PEERS:
+            continue
+        typical = {d: median(x[7] for x in rs) for d, rs in per_decl.items()}
+        everyone = np.fromiter(typical.values(), dtype=float)
+        low, high = _fences(everyone, key)
+        for decl_id, rs in per_decl.items():
+            if all(low <= x[7] <= high for x in rs):
+                continue  # inside the fences of all values: inside those of the others too, nearly always
+            others = np.array([v for d, v in typical.items() if d != decl_id])
+            o_low, o_high = _fences(others, key)
+            odd = [x for x in rs if x[7] < o_low or x[7] > o_high]
+            if not odd:
+                continue
+            x = odd[0]
+            common = f"{np.percentile(others, 10):g}–{np.percentile(others, 90):g}{key[1]}"
+            label = "满意度" if key[0] == "满意度" else f"“{x[3]}”"
+            out[decl_id].append(_finding(
+                "适当性.指标值偏离常见取值",
+                f"{label}{x[5]}，知识库中{len(others)}个申报表的常见取值为{common}",
+                [{"indicator": y[0], "period": y[2], "text": f"{y[3]}：{y[5]}", "line": y[9]} for y in odd]))
+    return out
+
+
+def _fences(values: np.ndarray, key: tuple) -> tuple[float, float]:
+    """Values below q1 - 3·IQR or above q3 + 3·IQR are far out (a rate may always reach 100%)."""
+    q1, mid, q3 = np.percentile(values, [25, 50, 75])
+    spread = max(q3 - q1, 0.05 * abs(mid), 1e-9)
+    low, high = q1 - 3 * spread, q3 + 3 * spread
+    if key[1] == "%":
+        high = max(high, 100.0)
+    return low, high
+
+
+# ------------------------------------------------------------------ copied goals
+
+def _shingles(text: str) -> list[str]:
+    return [text[i:i + 3] for i in range(max(1, len(text) - 2))]
+
+
+def simhash(text: str) -> int:
+    """A 64-bit SimHash of a text's character 3-grams: near-identical texts differ in few bits."""
+    import hashlib
+
+    grams = _shingles(text)
+    digests = np.frombuffer(b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams),
+                            dtype="<u8")
+    bits = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int8)
+    weights = (bits * 2 - 1).sum(axis=0)
+    return int(sum(1 << i for i in range(64) if weights[i] > 0))
+
+
+_NOISE = re.compile(r"[\d\s.,，。；;:：、%％()（）《》“”\"'\-—]+")
+MIN_GOAL = 40  # characters of a goal (without digits and punctuation) before a copy is meaningful
+MAX_BITS = 3
+
+
+def _dept(name: str | None) -> str:
+    return compact(name or "")
+
+
+@corpus_rule("相关性.总体目标与其他部门雷同", "相关性", "中", "总体目标与其他部门的申报表几乎相同")
+def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
+    """财预〔2015〕88号：绩效目标应与部门职能、项目内容相关，反映本项目的预期产出和效果。
+    总体目标（去掉数字和标点后）与另一主管部门的申报表几乎一字不差（SimHash 相差不超过 3 位），
+    说明目标照搬自他人的申报表；同一部门的年度续报不算。"""
+    items = []
+    for d_id, name, dept, year, goal_p, goal_a, line in db.execute(
+            "select id, name, dept_name, year, goal_period, goal_annual, first_line from declarations"):
+        goal = _NOISE.sub("", compact(goal_p or goal_a or ""))
+        if len(goal) >= MIN_GOAL and dept:
+            items.append((d_id, name, _dept(dept), dept, year, goal, goal_p or goal_a, line))
+    hashes = [simhash(it[5]) for it in items]
+    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for idx, h in enumerate(hashes):
+        for band in range(4):
+            buckets[(band, (h >> (16 * band)) & 0xFFFF)].append(idx)
+    near: dict[int, dict[int, int]] = defaultdict(dict)
+    for members in buckets.values():
+        if len(members) < 2 or len(members) > 2000:  # a huge bucket is a band of zeros, not a copy
+            continue
+        for a_pos, a in enumerate(members):
+            for b in members[a_pos + 1:]:
+                if items[a][2] == items[b][2] or items[a][2] in items[b][2] or items[b][2] in items[a][2]:
+                    continue
+                bits = bin(hashes[a] ^ hashes[b]).count("1")
+                if bits <= MAX_BITS:
+                    near[a][b] = bits
+                    near[b][a] = bits
+    out: dict[str, list[Finding]] = {}
+    for a, others in near.items():
+        best = min(others, key=lambda b: (others[b], items[b][0]))
+        other = items[best]
+        depts = {items[b][3] for b in others}
+        more = f"等{len(depts)}个部门" if len(depts) > 1 else ""
+        it = items[a]
+        out[it[0]] = [_finding(
+            "相关性.总体目标与其他部门雷同",
+            f"总体目标与{other[3]}{more}的“{other[1] or '未命名项目'}”（{other[4] or '年度不详'}）几乎相同",
+            [{"field": "goal_period", "text": it[6][:200], "line": it[7]},
+             {"field": "related", "declaration": other[0], "text": other[6][:200], "line": other[7]}],
+            related_id=other[0])]
+    return out
+
+
+# ------------------------------------------------------------------ unrelated indicators
+
+# words any indicator may use whatever the project: they say nothing about what the project is
+GENERIC = frozenset("""
+完成 完成率 完成数 数量 质量 时效 成本 效益 指标 项目 资金 经费 工作 任务 服务 建设 实施 开展 落实 按时 及时 及时率 合格 合格率
+达标 达标率 覆盖 覆盖率 验收 通过 使用 使用率 发放 发放率 支付 拨付 到位 到位率 执行 执行率 预算 控制 标准 规范 管理 情况 水平
+提升 提高 促进 保障 改善 增加 减少 有效 效果 社会 经济 生态 可持续 影响 满意 满意度 群众 对象 人数 户数 次数 个数 项数 数 率 年度 年
+月 日 前 以上 以下 不低于 不高于 单位 部门 相关 人员 全年 全部 总 计划 目标 考核 检查 监督 安全 事故 投诉 问题 整改 正常 运行 运转
+率达 达到 保持 持续 长效 机制 制度 能力 程度 比例 占比 时间 周期 当年 期限 内容 产出 效率 综合 平均 累计 新增 其中 年内 元 万元
+按照 约定 拨付 投资 确保 政府 正确 合理 合规 财政 顺利 实际 根据 准确 准确率 审核 申报 组织 开工 完工 竣工 进度 采购 招标 合同
+档案 资料 政策 知晓 知晓率 受益 人口 启动 结束 时限 按期 准时 正点 成本 控制 节约 规定 要求 符合 良好 明显 显著 稳定 提高率
+系统 设施 设备 购置 购买 合理 合理率 建成 改造 维修 补助 补贴 奖励 享受 资助 人均 户均 总量 总数 总额 面积 长度 里程 数量
+""".split())
+MIN_TEXT = 60  # characters of narrative before an indicator can be judged against it
+
+
+def _words(segmenter, text: str) -> list[str]:
+    return [w for w in segmenter(text) if len(w) >= 2 and w not in GENERIC and not re.fullmatch(r"[\d.%≥≤<>=]+", w)]
+
+
+@corpus_rule("相关性.指标与项目内容无关", "相关性", "中", "绩效指标与本项目内容无关，更像另一个项目的指标")
+def unrelated_indicators(db, model: str | None = None) -> dict[str, list[Finding]]:
+    """财预〔2015〕88号：绩效指标应与项目的支出内容、范围和预期产出直接相关。一个产出或效益
+    指标同时满足以下各条即提示：其专有词语（去掉“完成率、及时、合格、满意度”等任何项目都用的
+    词）一个也不在本项目的名称、概况、依据、目标和实施计划中出现；知识库中很少有项目用它；
+    而知识库中另有一个项目的
+    文字或指标包含它的大部分专有词语，且与它明显更相似（余弦相似度高出 0.02 以上）。需要已计算的向量（kb build 默认计算）。"""
+    from ..segment import normalise, seg_query
+
+    if not model:
+        return {}
+    vectors = _Vectors(db, model)
+    if not vectors.declarations:
+        return {}
+    n_decl = db.execute("select count(*) from declarations").fetchone()[0]
+    common = {r[0] for r in db.execute(
+        "select name_norm from indicators where name_norm is not null group by name_norm"
+        " having count(distinct declaration_id) >= ?", [max(3, n_decl // 100)])}
+    generic = GENERIC | _common_words(db, seg_query, max(3, n_decl // 50))
+    candidates = []  # (declaration row, indicator row, own similarity)
+    for d in db.execute("select id, name, overview, basis, necessity, plan, goal_period, goal_annual, safeguards,"
+                        " dept_name, year from declarations").fetchall():
+        own = vectors.declaration(d[0])
+        if own is None:
+            continue
+        inds = db.execute("select id, period, level1, level2, name, value, line, name_norm from indicators"
+                          " where declaration_id = ? order by seq", [d[0]]).fetchall()
+        sims = {i[0]: float(vectors.indicator(i[0]) @ own) for i in inds if vectors.indicator(i[0]) is not None}
+        if len(sims) < 4:
+            continue
+        text = normalise(compact("".join(x or "" for x in d[1:9])))
+        if len(text) < MIN_TEXT:
+            continue
+        seen = set()
+        for i in inds:
+            if i[0] not in sims or i[7] in common or i[7] in seen:
+                continue
+            if not any(k in (i[2] or "") + (i[3] or "") for k in ("产出", "效益", "数量", "质量")):
+                continue
+            words = [w for w in _words(seg_query, compact(i[4])) if w not in generic]
+            if not words or any(w in text or (len(w) >= 4 and w[:2] in text and w[-2:] in text) for w in words):
+                continue
+            seen.add(i[7])
+            candidates.append((d, i, words, sims[i[0]]))
+    out: dict[str, list[Finding]] = defaultdict(list)
+    if not candidates:
+        return out
+    names = {r[0]: r[1:] for r in db.execute("select id, name, dept_name, year from declarations")}
+    for d, i, words, own_sim in candidates:
+        best = _belongs_elsewhere(db, vectors, vectors.indicator(i[0]), d[0], words, own_sim)
+        if best is None:
+            continue
+        other = names.get(best, (None, None, None))
+        out[d[0]].append(_finding(
+            "相关性.指标与项目内容无关",
+            f"指标“{i[4]}”（{i[5] or '无指标值'}）在本项目的概况、依据、目标和计划中找不到对应内容，"
+            f"更像{other[1] or ''}“{other[0] or '另一个项目'}”的指标",
+            [{"indicator": i[0], "period": i[1], "text": f"{i[4]}：{i[5] or ''}", "line": i[6]},
+             {"field": "related", "declaration": best, "text": other[0] or "", "line": None}],
+            related_id=best))
+    return out
+
+
+_CONTENT_FTS = "{name overview basis necessity plan goals indicators}"
+
+
+def _belongs_elsewhere(db, vectors, vector, decl_id: str, words: list[str], own_sim: float) -> str | None:
+    """Another declaration whose text or indicators have most of the indicator's words (always its rarest)
+    and whose text is clearly closer to the indicator than its own project's: where the
+    indicator seems to come from."""
+    words = [w for w in dict.fromkeys(words) if '"' not in w][:8]
+    if not words:
+        return None
+    df = {w: db.execute("select count(*) from declarations_fts where declarations_fts match ?",
+                        [f'{_CONTENT_FTS} : "{w}"']).fetchone()[0] for w in words}
+    present = [w for w in words if df[w]]
+    if not present or len(present) * 3 < len(words) * 2:
+        return None
+    rarest = min(present, key=lambda w: df[w])
+    rows = db.execute(
+        "select d.id, d.name, d.overview, d.basis, d.necessity, d.plan, d.goal_period, d.goal_annual,"
+        " (select group_concat(name, '') from indicators where declaration_id = d.id)"
+        " from declarations_fts f join declarations d on d.rowid = f.rowid"
+        " where declarations_fts match ? and d.id != ? limit 200",
+        [f'{_CONTENT_FTS} : "{rarest}"', decl_id]).fetchall()
+    from ..segment import normalise
+
+    best, best_sim = None, own_sim + MARGIN
+    for other, *texts in rows:
+        text = normalise(compact("".join(x or "" for x in texts)))
+        if sum(w in text for w in words) * 3 < len(words) * 2:
+            continue
+        v = vectors.declaration(other)
+        if v is not None and float(v @ vector) >= best_sim:
+            best, best_sim = other, float(v @ vector)
+    return best
+
+
+def _common_words(db, segmenter, min_declarations: int) -> set[str]:
+    """Words found in the indicator names of at least ``min_declarations`` declarations."""
+    seen: dict[str, set] = defaultdict(set)
+    for decl_id, name in db.execute("select distinct declaration_id, name_norm from indicators where name_norm is not null"):
+        for w in segmenter(name):
+            if len(seen[w]) < min_declarations:
+                seen[w].add(decl_id)
+    return {w for w, ds in seen.items() if len(ds) >= min_declarations}
+
+
+MARGIN = 0.02  # how much closer the indicator must be to the other project than to its own
+
+
+class _Vectors:
+    """The stored declaration and indicator vectors of one model, for the relatedness rule."""
+
+    def __init__(self, db, model: str):
+        self.ids: list[str] = []
+        rows = []
+        self.items: dict[str, np.ndarray] = {}
+        for item, kind, blob in db.execute(
+                "select item_id, kind, embedding from embeddings where model = ? and kind in ('declaration', 'indicator')",
+                [model]):
+            v = np.frombuffer(blob, dtype="<f4")
+            if kind == "declaration":
+                self.ids.append(item)
+                rows.append(v)
+            else:
+                self.items[item] = v
+        self.declarations = {d: k for k, d in enumerate(self.ids)}
+        self.matrix = np.stack(rows) if rows else np.zeros((0, 1), dtype="<f4")
+
+    def declaration(self, decl_id: str):
+        k = self.declarations.get(decl_id)
+        return None if k is None else self.matrix[k]
+
+    def indicator(self, item: str):
+        return self.items.get(item)
+
+
+def review_corpus(db, model: str | None = None) -> dict[str, dict[str, list[Finding]]]:
+    """Every corpus rule: ``{rule code: {declaration_id: findings}}``."""
+    return {code: info.fn(db, model) for code, info in RULES.items() if info.scope == "corpus"}
+
+
+__all__ = ["review_corpus", "simhash"]
