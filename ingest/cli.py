@@ -176,27 +176,56 @@ def search(db_path, query, limit, as_json, mode, model):
 
 @cli.command()
 @click.argument("db_path", type=click.Path(exists=True, dir_okay=False), envvar="KB_DB")
-@click.argument("declaration_id")
+@click.argument("declaration_id", required=False)
+@click.option("--draft", "draft_file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="A draft to compare instead: a form file (.txt .xlsx .docx .pdf .html) or - for stdin")
+@click.option("--text", help="A draft as text instead (project name and overview)")
 @click.option("-n", "--limit", default=10, show_default=True)
+@click.option("--all", "keep_all", is_flag=True, help="Keep results below the cut-off (score < 15)")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines")
 @click.option("--model", envvar="KB_MODEL", help="Embedding model (must match the one used by kb build)")
-def similar(db_path, declaration_id, limit, as_json, model):
-    """Declarations most similar to DECLARATION_ID (itself excluded).
+def similar(db_path, declaration_id, draft_file, text, limit, keep_all, as_json, model):
+    """Past projects most similar to DECLARATION_ID (itself excluded), or to a draft.
+
+    Each result has a score (0–100: how likely a budget officer would pick it), a band
+    (很相似 / 相关 / 较远) and the reason (shared indicators, policies, key terms, department).
+    Comparing a stored declaration needs no model; a draft is embedded and never stored.
 
     \b
-    Example:
+    Examples:
         kb similar kb.db a3e558740983ae03
+        kb similar kb.db --text "农村老年人冬季取暖补贴"
+        kb similar kb.db --draft 草稿.docx --json
     """
     from . import query as q
     from .embedders import get_embedder
     from .store import open_db
 
+    if sum(x is not None for x in (declaration_id, draft_file, text)) != 1:
+        raise click.UsageError("give one of DECLARATION_ID, --draft FILE or --text TEXT")
     db = open_db(db_path)
-    try:  # the stored vectors are enough: the model is not loaded
-        hits = q.similar(db, get_embedder(model).model_id, declaration_id, limit)
-    except q.DeclarationNotFound as e:
-        raise click.ClickException(f"没有编号为 {e.declaration_id} 的申报表 (no declaration with this id)")
-    _print_hits(hits, as_json, ("name", "dept_name"))
+    cutoff = None if keep_all else q.similarity.CUTOFF
+    if declaration_id is not None:
+        try:  # the stored vectors are enough: the model is not loaded
+            hits = q.similar(db, get_embedder(model).model_id, declaration_id, limit, cutoff=cutoff)
+        except q.DeclarationNotFound as e:
+            raise click.ClickException(f"没有编号为 {e.declaration_id} 的申报表 (no declaration with this id)")
+    else:
+        if draft_file is not None:
+            data = sys.stdin.buffer.read() if draft_file == "-" else open(draft_file, "rb").read()
+            draft = q.read_draft(data=data, filename=None if draft_file == "-" else draft_file)
+        else:
+            draft = q.read_draft(text=text)
+        hits = q.similar_to_draft(db, get_embedder(model), draft, limit, cutoff=cutoff)
+    if as_json:
+        for h in hits:
+            click.echo(json.dumps(asdict(h), ensure_ascii=False))
+        return
+    if not hits:
+        click.echo("没有足够相似的过往项目 (nothing above the cut-off; --all shows everything)", err=True)
+    for h in hits:
+        click.echo(f"{h.score:5.1f}  {h.band}  {h.id}  {h.name or '（未命名）'}  {h.dept_name or ''}  {h.year or ''}")
+        click.echo(f"       {h.reason}")
 
 
 @cli.command()

@@ -37,6 +37,10 @@ class Embedder(Protocol):
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
+    def embed_symmetric(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Texts compared with texts of the same kind (two project names): the query prompt on both sides."""
+        ...
+
 
 class _QueryCache:
     """Recent query vectors (a search page asks for the same query again when it pages or facets)."""
@@ -138,6 +142,9 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.queries.embed(texts, lambda missing: self._encode(missing, self.prompts()[0], 32))
 
+    def embed_symmetric(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self._encode(texts, self.prompts()[0], batch_size)
+
     def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
@@ -173,6 +180,9 @@ class HashEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self.queries.embed(texts, self.embed_documents)
+
+    def embed_symmetric(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return self.embed_documents(texts)
 
 
 _embedders: dict[str | None, Embedder] = {}

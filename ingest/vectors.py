@@ -25,15 +25,20 @@ from sqlite_utils import Database
 
 from .embedders import Embedder
 
-KINDS = ("declaration", "basis", "indicator")
+KINDS = ("declaration", "basis", "indicator", "name", "indicator_names")
+# kinds compared with each other (similar projects) rather than searched with a query: embedded
+# with the model's query prompt on both sides, as e5 asks for symmetric tasks
+SYMMETRIC = ("name", "indicator_names")
+QUERY_ROLE = "\x00query\x00"  # marks a key embedded with the query prompt (never in a form's text)
 
 
 def item_id(kind: str, declaration_id: str, seq: int | None = None) -> str:
-    """The id of an embedded item: a declaration's own id, ``<id>:basis``, or an indicator's id ``<id>:<seq>``."""
+    """The id of an embedded item: a declaration's own id, ``<id>:basis``, ``<id>:name``,
+    ``<id>:indicator_names`` or an indicator's id ``<id>:<seq>``."""
     if kind == "declaration":
         return declaration_id
-    if kind == "basis":
-        return f"{declaration_id}:basis"
+    if kind in ("basis", "name", "indicator_names"):
+        return f"{declaration_id}:{kind}"
     return f"{declaration_id}:{seq}"
 
 
@@ -60,6 +65,11 @@ class Item:
     declaration_id: str
     text: str
 
+    @property
+    def key(self) -> str:
+        """What the vector is of: the text, with the prompt role for symmetric kinds."""
+        return QUERY_ROLE + self.text if self.kind in SYMMETRIC else self.text
+
 
 def declaration_text(name, overview, goal_period, necessity) -> str:
     return "。".join(x for x in (name, overview, goal_period, necessity) if x)[:1200]
@@ -75,6 +85,13 @@ def iter_items(db) -> Iterator[Item]:
             " on p.id = dp.policy_id where dp.declaration_id = ?", [d_id]).fetchall()]
         text = "。".join(x for x in (name, basis, "；".join(titles)) if x)[:1200]
         yield Item(item_id("basis", d_id), "basis", d_id, text)
+        if name:
+            yield Item(item_id("name", d_id), "name", d_id, name[:200])
+    for d_id, names in db.execute(
+            "select declaration_id, group_concat(name, '；') from (select declaration_id, name from indicators"
+            " where name is not null group by declaration_id, name_norm order by declaration_id, min(seq))"
+            " group by declaration_id").fetchall():
+        yield Item(item_id("indicator_names", d_id), "indicator_names", d_id, names[:500])
     for i_id, d_id, level2, name, value in db.execute(
             "select id, declaration_id, level2, name, value from indicators order by declaration_id, seq").fetchall():
         yield Item(i_id, "indicator", d_id, " ".join(x for x in (level2, name, value) if x))
@@ -92,21 +109,25 @@ def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_ru
     from .store import now
 
     model = embedder.model_id
-    have = {r[0]: r[1] for r in db.execute("select item_id, content_hash from embeddings where model = ?", [model])}
+    have = {r[0]: r[1] for r in db.execute(
+        f"select item_id, content_hash from embeddings where model = ? and kind in ({','.join('?' * len(KINDS))})",
+        [model, *KINDS])}
     items = list(iter_items(db))
-    pending = [it for it in items if have.get(it.id) != content_hash(it.text)]
+    pending = [it for it in items if have.get(it.id) != content_hash(it.key)]
     if dry_run:
         return len(pending)
     live = {it.id for it in items}
     stale = [k for k in have if k not in live]
     with db.atomic():
+        db.execute(f"delete from embeddings where model = ? and kind not in ({','.join('?' * len(KINDS))})",
+                   [model, *KINDS])  # kinds no longer made
         for start in range(0, len(stale), 500):
             chunk = stale[start:start + 500]
             db.execute(f"delete from embeddings where model = ? and item_id in ({','.join('?' * len(chunk))})",
                        [model, *chunk])
-    by_text: dict[str, list[Item]] = {}
+    by_text: dict[str, list[Item]] = {}  # by key: the text, with its prompt role
     for it in pending:
-        by_text.setdefault(it.text, []).append(it)
+        by_text.setdefault(it.key, []).append(it)
     # similar lengths in one batch: less padding (the model's own encode sorts the same way)
     texts = sorted(by_text, key=len)
     stamp = now()
@@ -131,7 +152,15 @@ def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_ru
             progress(len(by_text[text]))
     it = iter(todo)
     while batch := list(islice(it, batch_size)):
-        vecs = embedder.embed_documents(batch)
+        # a batch may hold both roles: each is encoded with its own prompt
+        passages = [k for k in batch if not k.startswith(QUERY_ROLE)]
+        queries = [k for k in batch if k.startswith(QUERY_ROLE)]
+        vecs_by_key = {}
+        if passages:
+            vecs_by_key.update(zip(passages, embedder.embed_documents(passages)))
+        if queries:
+            vecs_by_key.update(zip(queries, embedder.embed_symmetric([k[len(QUERY_ROLE):] for k in queries])))
+        vecs = [vecs_by_key[k] for k in batch]
         with db.atomic():
             db.conn.executemany(sql, [r for text, v in zip(batch, vecs) for r in rows(text, encode(v))])
         if progress:

@@ -4,7 +4,8 @@ SQL functions (usable in any query; each calls the same code as the CLI and the 
 - ``jieba_seg(text)``: jieba words separated by spaces
 - ``jieba_query(text)``: an FTS5 MATCH expression for a user query (tokens quoted, OR-ed)
 - ``kb_snippet(text, q)``: a short excerpt of ``text`` around the query's words, marked with 【】
-- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``, ``kb_similar(id, k)``:
+- ``kb_similar(id, k)``: JSON objects ``{id, score (0–100), band, reason, reasons}``, best first;
+- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``:
   JSON arrays of ``[id, score]``, read with ``json_each``;
 - ``kb_search_indicators(q, k)``, ``kb_search_policies(q, k)``, ``kb_suggest(q, k)``: JSON arrays
   of result objects.
@@ -140,9 +141,11 @@ def _functions(conn):
 
     def similar(decl_id, k=10):
         try:
-            return _pairs(query.similar(conn, get_embedder().model_id, str(decl_id or ""), _k(k)))
+            hits = query.similar(conn, get_embedder().model_id, str(decl_id or ""), _k(k))
         except query.DeclarationNotFound:
             return "[]"
+        return json.dumps([{"id": h.id, "score": h.score, "band": h.band, "reason": h.reason, "reasons": h.reasons}
+                           for h in hits], ensure_ascii=False)
 
     def suggest(q, k=30):
         return _objects(query.suggest_indicators(conn, get_embedder(), _q(q), 5, _k(k)))

@@ -201,6 +201,51 @@ async def policy_context(datasette, database: str, policy_id: str) -> dict:
     return {"policy": dict(policy), "citing": citing}
 
 
+DRAFT_MAX_BYTES = 10 << 20  # an uploaded draft
+
+
+async def _draft_input(request) -> tuple[str | None, bytes | None, str | None]:
+    """The pasted text and the uploaded file of the draft form (urlencoded or multipart)."""
+    body = await request.post_body()
+    if len(body) > DRAFT_MAX_BYTES:
+        raise ValueError(f"文件太大（超过 {DRAFT_MAX_BYTES >> 20} MB）")
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        msg = BytesParser(policy=HTTP).parsebytes(b"content-type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body)
+        text = data = filename = None
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name == "text":
+                text = part.get_content() if isinstance(part.get_content(), str) else part.get_payload(decode=True).decode("utf-8", "replace")
+            elif name == "file":
+                filename = part.get_filename()
+                payload = part.get_payload(decode=True)
+                if filename and payload:
+                    data = payload
+        return text, data, filename
+    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    return (form.get("text") or [None])[0], None, None
+
+
+def _compare_draft(conn, text, data, filename) -> dict:
+    """Read the draft, find the most similar past projects and what indicators they used. Nothing is stored."""
+    from dataclasses import asdict
+
+    from ingest import query
+    from ingest.embedders import get_embedder
+
+    if data is not None:
+        draft = query.read_draft(data=data, filename=filename)
+    else:
+        draft = query.read_draft(text=text)
+    hits = query.similar_to_draft(conn, get_embedder(), draft, 10)
+    groups = query.indicators_of(conn, hits[:8])
+    return {"draft": asdict(draft), "similar": [asdict(h) for h in hits], "indicators": [asdict(g) for g in groups]}
+
+
 def _findings_cell(row, value, column, table, database, datasette):
     if column in ("declaration_id", "related_id"):
         url = datasette.urls.row(database, "declarations", tilde_encode(value))
@@ -230,6 +275,12 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         return {"kb_policy": await policy_context(datasette, database, pk), **helpers}
 
     return inner
+
+
+@hookimpl
+def skip_csrf(datasette, scope):
+    """The draft page only reads what it is sent and stores nothing: no token needed (and scripts can POST)."""
+    return scope.get("path", "").startswith("/kb/-/draft")
 
 
 @hookimpl
@@ -272,7 +323,32 @@ def register_routes(datasette):
                                "chart_rules": bar_chart(summary["rules"], "rule", "findings")},
             request=request))
 
-    return [(r"^/$", home), (r"^/kb/-/review(\.(?P<format>json))?$", review_page)]
+    async def draft_page(request):
+        names = [n for n in datasette.databases if not n.startswith("_")]
+        database = "kb" if "kb" in names else (names[0] if names else None)
+        if database is None:
+            return Response.html("<p>No database is being served.</p>", status=404)
+        context = {"database": database, "text": "", "result": None, "error": None, "max_mb": DRAFT_MAX_BYTES >> 20}
+        if request.method == "POST":
+            try:
+                text, data, filename = await _draft_input(request)
+            except ValueError as e:
+                context["error"] = str(e)
+            else:
+                context["text"] = text or ""
+                if not (text or "").strip() and not data:
+                    context["error"] = "请粘贴草稿文字或选择一个文件"
+                else:
+                    db = datasette.get_database(database)
+                    context["result"] = await db.execute_fn(lambda conn: _compare_draft(conn, text, data, filename))
+        if request.url_vars.get("format") == "json":
+            if context["error"]:
+                return Response.json({"ok": False, "error": context["error"]}, status=400)
+            return Response.json({"ok": True, **(context["result"] or {})}, default=str)
+        return Response.html(await datasette.render_template("kb_draft.html", context, request=request))
+
+    return [(r"^/$", home), (r"^/kb/-/review(\.(?P<format>json))?$", review_page),
+            (r"^/kb/-/draft(\.(?P<format>json))?$", draft_page)]
 
 
 _log = logging.getLogger("kb")

@@ -39,7 +39,8 @@ async def test_search_json_contract(ds):
     first = rows[0]["id"]
     r = await ds.client.get(f"/kb/similar.json?id={first}&_shape=array")
     sims = r.json()
-    assert sims and first not in [s["id"] for s in sims]
+    assert r.status_code == 200 and first not in [s["id"] for s in sims]
+    assert all(set(s) >= {"id", "name", "score", "band", "reason"} for s in sims)
     r = await ds.client.get("/kb/semantic_search.json?q=清洁取暖&_shape=array")
     assert set(r.json()[0]) >= {"id", "name"}
 

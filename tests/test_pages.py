@@ -68,10 +68,11 @@ async def test_declaration_page_reads_like_the_form(ds):
     # cited policies link to their pages
     pid = db.execute("select id from policies where doc_number = '阳开产发〔2020〕19号'").fetchone()[0]
     assert f'href="/kb/policies/{pid}"' in page
-    # similar projects from the stored vectors, the project itself left out
-    similar = re.search(r'<table class="kb-similar">(.*?)</table>', page, re.S).group(1)
-    links = re.findall(r'href="/kb/declarations/([^"]+)"', similar)
-    assert len(links) == 6 and decl_id not in links
+    # similar projects: none of the other seed projects is close enough to list (the twin case is
+    # in test_similarity), and the findings section is there
+    assert 'id="findings"' in page
+    similar = re.search(r'<table class="kb-similar">(.*?)</table>', page, re.S)
+    assert similar is None or decl_id not in re.findall(r'href="/kb/declarations/([^"]+)"', similar.group(1))
 
 
 @pytest.mark.asyncio

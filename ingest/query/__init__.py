@@ -12,10 +12,12 @@ from .hybrid import hybrid_search
 from .results import (BasisHit, DeclarationHit, DeclarationNotFound, IndicatorHit, IndicatorSuggestion, PolicyHit,
                       as_dicts)
 from .semantic import semantic_search
-from .similar import similar
+from . import similarity
+from .similarity import SimilarHit, indicators_of, read_draft, similar, similar_to_draft
 from .snippets import snippet
 from .suggest import suggest_indicators
 
 __all__ = ["BasisHit", "DeclarationHit", "DeclarationNotFound", "IndicatorHit", "IndicatorSuggestion", "PolicyHit",
            "as_dicts", "hybrid_search", "search_declarations", "search_indicators", "search_policies",
-           "semantic_search", "similar", "snippet", "suggest_indicators"]
+           "semantic_search", "similar", "similarity", "SimilarHit", "indicators_of", "read_draft", "similar_to_draft", "snippet",
+           "suggest_indicators"]

@@ -236,3 +236,10 @@ def m007_findings(db: Database) -> None:
         create view department_rule_findings as
         select dept_name, rule, dimension, count(*) as findings, count(distinct declaration_id) as declarations
         from findings group by dept_name, rule, dimension""")
+
+
+@migrations()
+def m008_term_counts(db: Database) -> None:
+    # how many declarations use each full-text term: the weights of shared key terms between
+    # similar projects (a read-only view over declarations_fts, nothing stored twice)
+    db.execute("create virtual table if not exists declarations_fts_vocab using fts5vocab(declarations_fts, 'row')")

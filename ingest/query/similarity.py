@@ -1,0 +1,546 @@
+"""Similar past projects: what a budget officer would pick, with a score that means something and
+the reasons shown.
+
+Two declarations are compared on these signals (``FEATURES``):
+
+- ``name``, ``summary``, ``indicator_names``: cosines of their vectors (project name; name, overview,
+  goal and necessity; the list of indicator names), each centred on the corpus mean first. e5
+  vectors of documents in one domain share a large common direction: raw cosines all sit near
+  0.9, centred ones spread out.
+- ``terms``: TF-IDF cosine of their words (the jieba tokens of the full-text index; name and
+  overview count more than the rest).
+- ``function`` and ``spending``: the same 支出功能分类 class and the same kind of spending
+  (``sectors.py``).
+- ``names`` and ``policies``: shared indicator names and shared cited policy documents, IDF-weighted.
+- ``dept``: the same department.
+
+A logistic model over these (``similarity_weights.json``, fitted on the tuning half of the judged
+pairs by ``python -m bench.similarity``) gives the probability that a drafter would want the
+project: ``score`` is that in percent, with bands 很相似 / 相关 / 较远 and a cut-off. At scale, one
+scan of the centred vectors and one full-text query pick the candidates; every signal re-ranks them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..text import compact, indicator_key
+from ..vectors import database_path, load_index
+from . import sectors
+from .results import DeclarationHit, DeclarationNotFound, rows
+
+FEATURES = ("name", "summary", "indicator_names", "terms", "function", "spending", "names", "policies", "dept")
+VECTOR_KINDS = {"name": "name", "summary": "declaration", "indicator_names": "indicator_names"}
+WEIGHTS_FILE = Path(__file__).with_name("similarity_weights.json")
+CANDIDATES = 150  # from the vector scan; the full-text query adds up to FTS_CANDIDATES more
+FTS_CANDIDATES = 50
+BANDS = ((60, "很相似"), (30, "相关"), (0, "较远"))
+CUTOFF = 15  # results below this score are left out unless asked for
+# full-text columns and how much a word in each counts
+FIELDS = {"name": 3.0, "dept": 0.5, "overview": 2.0, "basis": 1.0, "necessity": 1.0, "safeguards": 0.5, "plan": 1.0,
+          "goals": 1.0, "indicators": 1.0}
+
+
+def _weights() -> tuple[dict[str, float], float]:
+    data = json.loads(WEIGHTS_FILE.read_text("utf-8"))
+    return data["weights"], data["bias"]
+
+
+WEIGHTS, BIAS = _weights()
+
+
+def band(score: float) -> str:
+    return next(label for low, label in BANDS if score >= low)
+
+
+@dataclass
+class SimilarHit(DeclarationHit):
+    band: str = ""
+    reasons: dict = field(default_factory=dict)  # shared_indicators, shared_policies, shared_terms, same_dept, function
+    reason: str = ""  # the same in one Chinese sentence
+    features: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ vectors, centred
+
+@dataclass
+class Profiles:
+    ids: list[str]
+    pos: dict[str, int]
+    vectors: dict[str, np.ndarray]  # feature → (n, d) centred, normalised; zero rows where missing
+    means: dict[str, np.ndarray]
+    version: tuple
+
+    def centre(self, vector: np.ndarray | None, feature: str) -> np.ndarray | None:
+        if vector is None or feature not in self.means:
+            return None
+        v = vector - self.means[feature]
+        n = float(np.linalg.norm(v))
+        return (v / n).astype(np.float32) if n else None
+
+    def row(self, feature: str, decl_id: str) -> np.ndarray | None:
+        k = self.pos.get(decl_id)
+        m = self.vectors.get(feature)
+        if k is None or m is None or not m[k].any():
+            return None
+        return m[k]
+
+
+_profiles: dict[tuple, Profiles] = {}
+_lock = threading.Lock()
+
+
+def load_profiles(db, model: str) -> Profiles:
+    """The centred vectors of every declaration, cached until the vectors change."""
+    indexes = {f: load_index(db, model, kind) for f, kind in VECTOR_KINDS.items()}
+    version = tuple((i.version, len(i.ids)) for i in indexes.values())
+    key = (database_path(db), model)
+    cached = _profiles.get(key)
+    if cached is not None and cached.version == version:
+        return cached
+    with _lock:
+        ids = list(indexes["summary"].ids)
+        pos = {d: k for k, d in enumerate(ids)}
+        vectors, means = {}, {}
+        for feature, index in indexes.items():
+            if not index.ids or not ids:
+                continue
+            m = np.zeros((len(ids), index.matrix.shape[1]), dtype=np.float32)
+            present = [(pos[d], k) for k, d in enumerate(index.declaration_ids) if d in pos]
+            if not present:
+                continue
+            dest, src = (list(x) for x in zip(*present))
+            block = index.matrix[src]
+            mean = block.mean(axis=0)
+            block = block - mean
+            norms = np.linalg.norm(block, axis=1, keepdims=True)
+            norms[norms == 0] = 1
+            m[dest] = block / norms
+            vectors[feature], means[feature] = m, mean.astype(np.float32)
+        prof = Profiles(ids, pos, vectors, means, version)
+        _profiles[key] = prof
+    return prof
+
+
+# ------------------------------------------------------------------ what a declaration is made of
+
+@dataclass
+class Profile:
+    """One side of a comparison: a stored declaration or a draft."""
+    id: str | None
+    vectors: dict[str, np.ndarray | None]  # feature → centred vector
+    words: Counter  # token → field-weighted count
+    function: np.ndarray
+    spending: np.ndarray
+    names: set[str]
+    policies: set[str]
+    dept: str
+    labels: dict[str, str] = field(default_factory=dict)  # policy id → title, for the reasons
+
+
+_TOKEN = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
+
+
+def _words(columns: dict[str, str | None]) -> Counter:
+    out: Counter = Counter()
+    for col, text in columns.items():
+        w = FIELDS.get(col, 1.0)
+        for t in (text or "").split():
+            if _TOKEN.match(t):
+                out[t] += w
+    return out
+
+
+def _dept(name: str | None) -> str:
+    return compact(name or "")
+
+
+def stored_profiles(db, prof: Profiles, ids: list[str]) -> dict[str, Profile]:
+    """Profiles of stored declarations, read in one query per table."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    out = {}
+    ind_names: dict[str, list[str]] = {}
+    names: dict[str, set] = {}
+    for decl_id, name, key in db.execute(
+            f"select declaration_id, name, name_norm from indicators where declaration_id in ({marks})", ids):
+        ind_names.setdefault(decl_id, []).append(name or "")
+        if key:
+            names.setdefault(decl_id, set()).add(key)
+    cols = list(FIELDS)
+    for r in rows(db.execute(
+            f"select d.id, d.name as raw_name, d.dept_name, d.overview as raw_overview, d.plan as raw_plan,"
+            f" d.goal_period, d.goal_annual, {', '.join('f.' + c for c in cols)} from declarations d"
+            f" left join declarations_fts f on f.rowid = d.rowid where d.id in ({marks})", ids)):
+        text = " ".join(x or "" for x in (r["raw_overview"], r["raw_plan"], r["goal_period"] or r["goal_annual"],
+                                          " ".join(ind_names.get(r["id"], []))))
+        out[r["id"]] = Profile(
+            r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, _words({c: r[c] for c in cols}),
+            sectors.function_of(r["dept_name"], r["raw_name"], text), sectors.spending_of(r["raw_name"], text),
+            names.get(r["id"], set()), set(), _dept(r["dept_name"]))
+    for decl_id, pid, title in db.execute(
+            f"select dp.declaration_id, p.id, coalesce(p.title, p.doc_number) from declaration_policies dp"
+            f" join policies p on p.id = dp.policy_id where dp.declaration_id in ({marks})", ids):
+        if decl_id in out:
+            out[decl_id].policies.add(pid)
+            out[decl_id].labels[pid] = title
+    return out
+
+
+# ------------------------------------------------------------------ rarity of what is shared
+
+_idf_cache: dict[tuple, dict] = {}
+
+
+def _corpus_version(db) -> tuple:
+    return (database_path(db),) + tuple(db.execute("select count(*), max(rowid) from declarations").fetchone())
+
+
+def _idf(n: int, df: int) -> float:
+    return math.log((n + 1) / (df + 1)) + 1.0
+
+
+class Rarity:
+    """IDF weights of words, indicator names and policies, from the knowledge base (cached per corpus)."""
+
+    def __init__(self, db):
+        self.db = db
+        key = _corpus_version(db)
+        cached = _idf_cache.get(key)
+        if cached is None:
+            cached = {"n": key[1] or 0, "names": None, "policies": None, "terms": {}}
+            _idf_cache.clear()
+            _idf_cache[key] = cached
+        self.cache = cached
+        self.n = cached["n"]
+
+    def names(self, name: str) -> float:
+        if self.cache["names"] is None:
+            self.cache["names"] = dict(self.db.execute(
+                "select name, sum(declarations) from indicator_library group by name").fetchall())
+        return _idf(self.n, self.cache["names"].get(name, 1))
+
+    def policies(self, pid: str) -> float:
+        if self.cache["policies"] is None:
+            self.cache["policies"] = dict(self.db.execute("select id, cited_by from policies").fetchall())
+        return _idf(self.n, self.cache["policies"].get(pid) or 1)
+
+    def terms(self, terms) -> dict[str, float]:
+        known = self.cache["terms"]
+        missing = [t for t in terms if t not in known]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start:start + 500]
+            found = dict(self.db.execute(
+                f"select term, doc from declarations_fts_vocab where term in ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+            for t in chunk:
+                known[t] = _idf(self.n, found.get(t, 0))
+        return {t: known[t] for t in terms}
+
+
+def _overlap(a: set, b: set, weight) -> tuple[float, list]:
+    """IDF-weighted cosine of two sets, and the shared items rarest first."""
+    shared = a & b
+    if not shared:
+        return 0.0, []
+    wa = math.sqrt(sum(weight(x) ** 2 for x in a))
+    wb = math.sqrt(sum(weight(x) ** 2 for x in b))
+    return sum(weight(x) ** 2 for x in shared) / (wa * wb), sorted(shared, key=lambda x: (-weight(x), x))
+
+
+def _tfidf(words: Counter, idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    vec = {t: (1 + math.log(c)) * idf[t] for t, c in words.items() if c > 0}
+    return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
+
+
+# ------------------------------------------------------------------ the comparison
+
+def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None) -> tuple[dict[str, float], dict]:
+    """Every signal for one pair, and the reasons (what the two share)."""
+    f = {}
+    for feature in VECTOR_KINDS:
+        a, b = q.vectors.get(feature), c.vectors.get(feature)
+        f[feature] = float(a @ b) if a is not None and b is not None else 0.0
+    cache = _tf if _tf is not None else {}
+    idf = rarity.terms(set(q.words) | set(c.words))
+    qv = cache.get(id(q)) or cache.setdefault(id(q), _tfidf(q.words, idf))
+    cv = _tfidf(c.words, idf)
+    shared = [t for t in qv[0] if t in cv[0]]
+    f["terms"] = sum(qv[0][t] * cv[0][t] for t in shared) / (qv[1] * cv[1])
+    f["function"] = float(q.function @ c.function)
+    f["spending"] = float(q.spending @ c.spending)
+    f["names"], names = _overlap(q.names, c.names, rarity.names)
+    f["policies"], policies = _overlap(q.policies, c.policies, rarity.policies)
+    f["dept"] = 1.0 if q.dept and q.dept == c.dept else 0.0
+    reasons = {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
+               "shared_terms": _shown_terms(shared, qv[0], cv[0], q.dept), "same_dept": bool(f["dept"]),
+               "function": sectors.main_function(c.function) if f["function"] >= 0.8 else None}
+    return f, reasons
+
+
+# words any declaration uses: shared, they say nothing to a reader about why two projects are alike
+PLAIN_WORDS = frozenset("""
+项目 资金 专项 经费 费用 工作 实施 建设 完成 开展 推进 保障 提高 提升 促进 加强 确保 进一步 全面 有效 相关 单位 部门 年度 万元
+根据 按照 通过 主要 用于 以及 其中 我区 我市 我县 全市 全区 全县 地区 发展 管理 服务 情况 要求 目标 计划 内容 任务 支出 预算
+通知 文件 规定 办法 支付 发放 补贴 补助 资金到位 及时 按时 满意 满意度 指标 社会 经济 效益 质量 数量 时效 成本 合格 合格率 完成率
+关于 人数 户数 受益 符合 标准 共计 使用 其他 开始 结束 市级 县级 区级 省级 实际 合计 总计 元 个 人 年底 上级
+""".split())
+
+
+def _shown_terms(shared: list[str], a: dict, b: dict, dept: str, n: int = 6) -> list[str]:
+    """The shared words worth showing: telling ones first, no word that is part of one already shown."""
+    out: list[str] = []
+    for t in sorted(shared, key=lambda t: -a[t] * b[t]):
+        if t in PLAIN_WORDS or t in dept or re.fullmatch(r"[\dA-Za-z]+", t):
+            continue
+        if any(t in u or u in t for u in out):
+            continue
+        out.append(t)
+        if len(out) == n:
+            break
+    return out
+
+
+def probability(f: dict[str, float], weights: dict[str, float] | None = None, bias: float | None = None) -> float:
+    weights = WEIGHTS if weights is None else weights
+    z = (BIAS if bias is None else bias) + sum(weights.get(k, 0.0) * f[k] for k in FEATURES)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def reason_text(r: dict) -> str:
+    parts = []
+    if r.get("function"):
+        parts.append(f"同属{r['function']}")
+    if r.get("same_dept"):
+        parts.append("同一主管部门")
+    if r.get("shared_indicators"):
+        parts.append("共同指标：" + "、".join(r["shared_indicators"][:4]))
+    if r.get("shared_policies"):
+        parts.append("共同政策依据：" + "、".join(r["shared_policies"][:2]))
+    if r.get("shared_terms"):
+        parts.append("共同关键词：" + "、".join(r["shared_terms"][:5]))
+    return "；".join(parts) or "项目内容相近（文本向量）"
+
+
+def candidates(db, prof: Profiles, q: Profile, rarity: Rarity) -> list[str]:
+    """The nearest declarations on the vector signals (weighted as in the model), and those
+    sharing the query's rarest words (a full-text query)."""
+    out: list[str] = []
+    if prof.ids:
+        scores = np.zeros(len(prof.ids), dtype=np.float32)
+        for feature in VECTOR_KINDS:
+            v, m = q.vectors.get(feature), prof.vectors.get(feature)
+            if v is not None and m is not None:
+                scores += WEIGHTS.get(feature, 0.0) * (m @ v)
+        k = min(CANDIDATES, len(prof.ids))
+        idx = np.argpartition(-scores, k - 1)[:k] if k < len(prof.ids) else np.arange(len(prof.ids))
+        out = [prof.ids[i] for i in idx[np.argsort(-scores[idx], kind="stable")]]
+    idf = rarity.terms(set(q.words))
+    rare = sorted(q.words, key=lambda t: -idf[t] * q.words[t])[:12]
+    if rare:
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in rare)
+        seen = set(out)
+        for (decl_id,) in db.execute(
+                "select d.id from declarations_fts f join declarations d on d.rowid = f.rowid"
+                " where declarations_fts match ? order by bm25(declarations_fts) limit ?", [match, FTS_CANDIDATES]):
+            if decl_id not in seen:
+                out.append(decl_id)
+                seen.add(decl_id)
+    return out
+
+
+def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclude: set[str]) -> list[SimilarHit]:
+    rarity = Rarity(db)
+    ids = [c for c in candidates(db, prof, q, rarity) if c not in exclude]
+    profiles = stored_profiles(db, prof, ids)
+    scored = []
+    tf: dict = {}
+    for cid in ids:
+        c = profiles.get(cid)
+        if c is None:
+            continue
+        f, reasons = compare(rarity, q, c, tf)
+        scored.append((probability(f), cid, f, reasons))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    scored = [s for s in scored if cutoff is None or 100 * s[0] >= cutoff][:limit]
+    if not scored:
+        return []
+    marks = ",".join("?" * len(scored))
+    meta = {r["id"]: r for r in rows(db.execute(
+        f"select id, name, dept_name, year, funds_total from declarations where id in ({marks})",
+        [s[1] for s in scored]))}
+    out = []
+    for p, cid, f, reasons in scored:
+        score = round(100 * p, 1)
+        out.append(SimilarHit(**meta[cid], score=score, band=band(score), reasons=reasons, reason=reason_text(reasons),
+                              features={k: round(v, 4) for k, v in f.items()}))
+    return out
+
+
+def similar(db, model_id: str, declaration_id: str, limit: int = 10, cutoff: float | None = CUTOFF
+            ) -> list[SimilarHit]:
+    """The past projects most like a stored declaration (itself excluded), best first, each with its
+    score (0–100), band and reasons. Needs no model: stored vectors only.
+
+    :param cutoff: leave out results scoring below this (None: keep all).
+    :raises DeclarationNotFound: no declaration has this id.
+    """
+    prof = load_profiles(db, model_id)
+    if db.execute("select 1 from declarations where id = ?", [declaration_id]).fetchone() is None:
+        raise DeclarationNotFound(declaration_id)
+    q = stored_profiles(db, prof, [declaration_id])[declaration_id]
+    return rank(db, q, prof, limit, cutoff, {declaration_id})
+
+
+# ------------------------------------------------------------------ a draft
+
+@dataclass
+class Draft:
+    """What was read from a pasted or uploaded draft (nothing of it is stored)."""
+    name: str | None
+    dept_name: str | None = None
+    overview: str | None = None
+    basis: str | None = None
+    necessity: str | None = None
+    plan: str | None = None
+    goal: str | None = None
+    indicators: list[tuple[str | None, str | None, str, str | None]] = field(default_factory=list)  # 一级, 二级, 名称, 值
+    policies: list[tuple[str | None, str | None]] = field(default_factory=list)  # title, doc number
+    parsed: bool = False  # read as a form (else taken as free text)
+
+
+def read_draft(text: str | None = None, data: bytes | None = None, filename: str | None = None) -> Draft:
+    """A draft from pasted text or an uploaded file: a form if the interpreter can read one, else
+    the text itself as the project's description (a first short line is taken as its name)."""
+    from ..form import interpret
+    from ..form.policies import extract_policies
+    from ..readers import read_document
+    from ..records import ParseError
+
+    raw = data if data is not None else (text or "").encode("utf-8")
+    doc = decl = None
+    try:
+        doc = read_document(raw, filename or "draft.txt")
+        result = interpret(doc)
+        decl = result.declarations[0] if result.declarations else None
+    except (ParseError, ValueError, OSError, UnicodeError):
+        decl = None
+    if decl is not None and (decl.name or decl.indicators) and (decl.indicators or decl.overview):
+        return Draft(decl.name, decl.dept_name, decl.overview, decl.basis, decl.necessity, decl.plan,
+                     decl.goal_period or decl.goal_annual,
+                     [(i.level1, i.level2, i.name, i.value) for i in decl.indicators],
+                     [(p.title, p.doc_number) for p in decl.policies], True)
+    plain = text if text is not None else (doc.text if doc is not None else raw.decode("utf-8", "replace"))
+    plain = (plain or "").strip()
+    first, _, rest = plain.partition("\n")
+    name = first.strip()[:80] if rest.strip() and len(first.strip()) <= 40 else None
+    body = rest.strip() if name else plain
+    return Draft(name, overview=body or None,
+                 policies=[(p.title, p.doc_number) for p in extract_policies(plain, "overview")])
+
+
+def draft_profile(db, embedder, prof: Profiles, draft: Draft) -> Profile:
+    from .. import segment
+    from ..store import policy_id
+    from ..vectors import declaration_text
+
+    names = list(dict.fromkeys(n for *_x, n, _v in draft.indicators if n))
+    summary_text = declaration_text(draft.name, draft.overview, draft.goal, draft.necessity)
+    vectors: dict[str, np.ndarray | None] = {f: None for f in VECTOR_KINDS}
+    if summary_text:
+        vectors["summary"] = prof.centre(embedder.embed_documents([summary_text])[0], "summary")
+    symmetric = [t for t in (draft.name, "；".join(names)[:500]) if t]
+    if symmetric:
+        got = iter(embedder.embed_symmetric(symmetric))
+        if draft.name:
+            vectors["name"] = prof.centre(next(got), "name")
+        if names:
+            vectors["indicator_names"] = prof.centre(next(got), "indicator_names")
+    columns = {"name": draft.name, "dept": draft.dept_name, "overview": draft.overview, "basis": draft.basis,
+               "necessity": draft.necessity, "plan": draft.plan, "goals": draft.goal,
+               "indicators": " ".join(x for *_x, n, v in draft.indicators for x in (n, v) if x)}
+    words = _words({k: segment.seg_index(v) for k, v in columns.items()})
+    text = " ".join(x or "" for x in (draft.overview, draft.plan, draft.goal, " ".join(names)))
+    return Profile(None, vectors, words, sectors.function_of(draft.dept_name, draft.name, text),
+                   sectors.spending_of(draft.name, text), {indicator_key(n) for n in names},
+                   {policy_id(t, d) for t, d in draft.policies}, _dept(draft.dept_name),
+                   {policy_id(t, d): t or d for t, d in draft.policies})
+
+
+def similar_to_draft(db, embedder, draft: Draft, limit: int = 10, cutoff: float | None = CUTOFF) -> list[SimilarHit]:
+    """The past projects most like a draft; the draft is read, embedded and compared, never stored."""
+    prof = load_profiles(db, embedder.model_id)
+    q = draft_profile(db, embedder, prof, draft)
+    if not any(v is not None for v in q.vectors.values()) and not q.words:
+        return []
+    return rank(db, q, prof, limit, cutoff, set())
+
+
+# ------------------------------------------------------------------ what those projects declared
+
+@dataclass
+class IndicatorGroup:
+    level1: str
+    level2: str
+    items: list[dict] = field(default_factory=list)  # name, projects, typical, values, units, range
+
+
+def indicators_of(db, hits: list[SimilarHit], per_group: int = 8) -> list[IndicatorGroup]:
+    """The indicators the similar projects declared, grouped by category (一级/二级), each with how
+    many of them used it, its most common value and its units and range: what to reuse in a draft."""
+    if not hits:
+        return []
+    ids = [h.id for h in hits]
+    weight = {h.id: h.score for h in hits}
+    marks = ",".join("?" * len(ids))
+    found = rows(db.execute(
+        f"select declaration_id, period, level1, level2, name, name_norm, value, number, unit from indicators"
+        f" where declaration_id in ({marks}) order by declaration_id, seq", ids))
+    annual = {r["declaration_id"] for r in found if r["period"] == "年度"}
+    found = [r for r in found if r["period"] == "年度" or r["declaration_id"] not in annual]
+    groups: dict[tuple, dict[str, dict]] = {}
+    for r in found:
+        l1 = _category(r["level1"]) or "其他"
+        l2 = _category(r["level2"]) or "其他"
+        key = r["name_norm"] or r["name"]
+        item = groups.setdefault((l1, l2), {}).setdefault(key, {
+            "name": r["name"], "projects": set(), "values": Counter(), "units": Counter(), "numbers": [], "weight": 0.0})
+        if r["declaration_id"] not in item["projects"]:
+            item["projects"].add(r["declaration_id"])
+            item["weight"] += weight[r["declaration_id"]]
+        if r["value"]:
+            item["values"][r["value"]] += 1
+        if r["unit"]:
+            item["units"][r["unit"]] += 1
+        if r["number"] is not None:
+            item["numbers"].append(r["number"])
+    order = {"产出指标": 0, "效益指标": 1, "满意度指标": 2}
+    out = []
+    for (l1, l2), items in sorted(groups.items(), key=lambda g: (order.get(g[0][0], 3), g[0][0], g[0][1])):
+        ranked = sorted(items.values(), key=lambda x: (-x["weight"], x["name"]))[:per_group]
+        out.append(IndicatorGroup(l1, l2, [{
+            "name": x["name"], "projects": len(x["projects"]), "typical": x["values"].most_common(1)[0][0]
+            if x["values"] else None, "values": [v for v, _ in x["values"].most_common(4)],
+            "units": [u for u, _ in x["units"].most_common(3)],
+            "range": [min(x["numbers"]), max(x["numbers"])] if x["numbers"] else None} for x in ranked]))
+    return out
+
+
+def _category(text: str | None) -> str | None:
+    t = compact(text or "")
+    if not t:
+        return None
+    return t if t.endswith("指标") else t + "指标"
+
+
+__all__ = ["BANDS", "CUTOFF", "Draft", "FEATURES", "IndicatorGroup", "SimilarHit", "compare", "indicators_of",
+           "load_profiles", "probability", "read_draft", "similar", "similar_to_draft", "stored_profiles"]
