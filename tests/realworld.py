@@ -9,6 +9,7 @@ verbatim with its source address and a hand-read expectation file.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -108,11 +109,14 @@ def score_file(path: Path, expected: dict) -> Report:
                           and i.period == exp["period"]), None)
             found = found or next((i for i in pool if norm(i.name) == norm(exp["name"])
                                    and norm(i.value) == norm(exp["value"])), None)
+            found = found or next((i for i in pool if norm(i.name) == norm(exp["name"])
+                                   and same_value(i.value, exp["value"])), None)
             rep.indicators.add(found is not None, (where, exp["name"], exp["value"], _closest(pool, exp)))
             if found is None:
                 continue
             pool.remove(found)
-            rep.categories.add((found.level1, found.level2) == (exp["level1"], exp["level2"]),
+            rep.categories.add((found.level1, found.level2) == (exp["level1"], exp["level2"])
+                               or (found.level1, found.level2) == (canonical(exp["level1"]), canonical(exp["level2"])),
                                (where, exp["name"], (exp["level1"], exp["level2"]), (found.level1, found.level2)))
             rep.periods.add(found.period == exp["period"], (where, exp["name"], exp["period"], found.period))
     # every form kept, and no declaration made of nothing (a page title, a subtotal row)
@@ -120,6 +124,24 @@ def score_file(path: Path, expected: dict) -> Report:
     rep.forms.add(len(declarations) >= len(expected["forms"]) and not extra,
                   (where, len(expected["forms"]), [d.name for d in declarations]))
     return rep
+
+
+def canonical(category: str | None) -> str | None:
+    """A category as the interpreter names it (a template's 产出值 or 项目完成指标 is 产出指标)."""
+    from ingest.form.categories import category_of
+
+    cat = category_of(category) if category else None
+    return cat[1] if cat else category
+
+
+def same_value(got: str | None, printed: str | None) -> bool:
+    """A bare number printed in the value column, with its unit and operator in columns of their
+    own (计量单位, 指标性质), is the same value as the interpreter's ``=3500米`` / ``≥85%``."""
+    g, p = norm(got), norm(printed)
+    if not g or not p or not re.fullmatch(r"\d+(?:\.\d+)?", p):
+        return False
+    m = re.fullmatch(r"[=≥≤<>]?(\d+(?:\.\d+)?)([^\d]{0,4})", g)
+    return bool(m) and m.group(1) == p
 
 
 def _closest(pool, exp):

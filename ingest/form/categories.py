@@ -32,6 +32,8 @@ def category_of(cell: str) -> tuple[str, str] | None:
     c = _bare(cell)
     if not c or len(c) > 24 or re.search(r"\d", c):
         return None
+    if c.endswith("值") and len(c) >= 3 and (c[:-1] in LEVEL2_FAMILY or c[:-1] + "指标" in LEVEL1_ALIASES):
+        c = c[:-1] + "指标"  # a template printing 产出值 / 数量值 / 社会效益值 for the categories
     if c in LEVEL1_ALIASES:
         return ("l1", LEVEL1_ALIASES[c])
     if c.endswith("指标"):

@@ -318,6 +318,10 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
             nxt = []
             for piece in pieces:
                 m = re.search(r"\s" + re.escape(label), piece) if label in piece else None
+                if m is None and label in piece and piece.find(label) >= 4:
+                    # run together: ``…补差资金专项属性延续专项√`` (the label follows four or more characters)
+                    m = re.search(re.escape(label), piece[4:])
+                    m = m and re.search(re.escape(label), piece)
                 nxt.extend([piece[:m.start()], piece[m.start():].strip()] if m else [piece])
             pieces = nxt
         expanded.extend(p for p in pieces if p.strip())

@@ -24,8 +24,8 @@ from .finish import finish, guess_unit
 from .header import Header, extend_header, find_header, header_role, period_hint
 from .indicators import looks_like_indicator_row, parse_indicator_row
 from .labels import match_label
-from .pages import (FOOTER, PREFIX_WORDS, Page, attach_values, drop_repeats, merge, same_project, split_pages,
-                    split_row, page_title, year_in)
+from .pages import (FOOTER, PREFIX_WORDS, Page, attach_values, drop_repeats, join_broken_labels, merge, page_title,
+                    same_project, split_pages, split_row, year_in)
 from .state import PageState, warn
 from .table import TableReader
 from .values import fund_label_of, parse_amount
@@ -37,7 +37,7 @@ def interpret(doc: Document) -> ParseResult:
     Raises :class:`ParseError` only when no form at all is found; everything else degrades to
     warnings.
     """
-    rows = attach_values([part for r in doc.rows for part in split_row(r)])
+    rows = attach_values([part for r in join_broken_labels(doc.rows) for part in split_row(r)])
     pages = split_pages(rows)
     file_warnings: list[Warning] = []
     if not pages:

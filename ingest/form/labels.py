@@ -51,8 +51,36 @@ def match_label(texts: list[str], groups: tuple[str, ...] = ("header", "narrativ
     return None if hit is None else replace(hit)
 
 
+# What templates add around a known label: a bracketed qualifier (项目(专项)名称), numbering and
+# 其中 (其中:1.中央资金), a level or 具体 in front (市级主管部门, 具体实施单位).
+_QUALIFIER = re.compile(r"[（(](?:专项|项目|资金|单位|部门|万元|元)[)）]")
+_LEADING = re.compile(r"^(?:其中[:：]?)?(?:[0-9一二三四五六七八九十]{1,2}[.、．)）]|[（(][0-9一二三四五六七八九十]{1,2}[)）])?"
+                      r"(?:具体|本级|省级|市级|区级|县级|州级)?")
+
+
+def _plain_label(text: str) -> str:
+    """A label cell without the qualifiers templates add around known labels."""
+    reduced = _QUALIFIER.sub("", text)
+    lead = _LEADING.match(reduced)
+    if lead and lead.end() and len(reduced) - lead.end() >= 4:
+        reduced = reduced[lead.end():]
+    return reduced
+
+
 @lru_cache(maxsize=1 << 14)
 def _match_label(texts: tuple[str, ...], groups: tuple[str, ...]) -> LabelHit | None:
+    hit = _match_label_as_printed(texts, groups)
+    if hit is not None or not texts:
+        return hit
+    plain = _plain_label(compact(normalise_text(texts[0])))
+    if plain and plain != compact(normalise_text(texts[0])):
+        hit = _match_label_as_printed((plain, *texts[1:]), groups)
+        if hit is not None and hit.cells_used == 1 and not hit.rest:
+            return hit
+    return None
+
+
+def _match_label_as_printed(texts: tuple[str, ...], groups: tuple[str, ...]) -> LabelHit | None:
     """Recognise a row label at the start of a line, tolerating split and garbled characters.
 
     A label may be spread over up to four leading cells (``项目名和	尔``), may be

@@ -26,6 +26,28 @@ FOOTER = tuple(compact(f) for f in FOOTERS)
 PREFIX_WORDS = {compact(w) for w in HEADER_PREFIX} | {"本年度", "年度", "中长期", "绩", "效", "指", "标", "绩效", "指标"}
 
 
+def join_broken_labels(rows: list[Row]) -> list[Row]:
+    """A label or category broken over two lines of text (``项目完成`` / ``指标``, ``总体`` / ``目标``)
+    is put back together: a line of one short cell that completes the previous line's last cell
+    into a known category or label joins it."""
+    out: list[Row] = []
+    for row in rows:
+        prev = out[-1] if out else None
+        if prev is not None and not row.grid and len(row.cells) == 1 and prev.cells:
+            tail = compact(row.texts[0])
+            last = compact(prev.texts[-1])
+            joined = last + tail
+            if 1 <= len(tail) <= 2 and len(last) >= 2 and not re.search(r"\d", joined) and (
+                    (category_of(joined) or ("", ""))[0] in ("l1", "l2")
+                    or (len(prev.cells) == 1 and (hit := match_label([joined])) is not None and not hit.rest
+                        and hit.label == joined)):
+                out[-1] = Row(prev.no, prev.cells[:-1] + [(prev.cells[-1][0], prev.texts[-1] + row.texts[0])],
+                              prev.exact, prev.original, prev.grid)
+                continue
+        out.append(row)
+    return out
+
+
 def split_row(row: Row) -> list[Row]:
     """Cells holding several labels and values run together are split (``项目名称百色天立学校…``);
     a row holding a form's title or a second form's 项目名称 after other cells is cut there. The row
