@@ -28,6 +28,8 @@ def open_db(path: str | Path) -> Database:
     """Open (creating if needed) a knowledge base and bring its schema up to date."""
     db = Database(path)
     db.execute("pragma journal_mode=wal")
+    # in WAL mode NORMAL keeps the file consistent after a crash (the last commit may be lost)
+    db.execute("pragma synchronous=normal")
     db.execute("pragma foreign_keys=on")
     migrations.apply(db)
     return db
@@ -274,12 +276,15 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
         "insert into funds (declaration_id, period, source, amount, printed) values (?, ?, ?, ?, ?)",
         [(decl_id, period, "总额" if src == "total" else src, amount, d.funds_printed.get((period, src)))
          for (period, src), amount in d.funds.items()])
-    sql = _insert_sql("indicators", INDICATOR_COLUMNS)
-    for seq, (ind, seg) in enumerate(zip(d.indicators, segments["indicators"])):
-        irowid = conn.execute(sql, (
-            f"{decl_id}:{seq}", decl_id, ind.period, ind.level1, ind.level2, ind.name, ind.value, ind.op, ind.number,
-            ind.unit, ind.line, seq, indicator_key(ind.name), ind.weight, ind.nature, ind.standard)).lastrowid
-        conn.execute("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)", (irowid, *seg))
+    if d.indicators:
+        # explicit rowids, so the indicators and their search rows go in as two batches
+        base = (conn.execute("select max(rowid) from indicators").fetchone()[0] or 0) + 1
+        conn.executemany(_insert_sql("indicators", ("rowid", *INDICATOR_COLUMNS)), [(
+            base + seq, f"{decl_id}:{seq}", decl_id, ind.period, ind.level1, ind.level2, ind.name, ind.value, ind.op,
+            ind.number, ind.unit, ind.line, seq, indicator_key(ind.name), ind.weight, ind.nature, ind.standard)
+            for seq, ind in enumerate(d.indicators)])
+        conn.executemany("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)",
+                         [(base + seq, *seg) for seq, seg in enumerate(segments["indicators"])])
     linked: set[str] = set()
     for p in d.policies:
         pid = save_policy(db, p.title, p.doc_number)

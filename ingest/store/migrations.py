@@ -243,3 +243,9 @@ def m008_term_counts(db: Database) -> None:
     # how many declarations use each full-text term: the weights of shared key terms between
     # similar projects (a read-only view over declarations_fts, nothing stored twice)
     db.execute("create virtual table if not exists declarations_fts_vocab using fts5vocab(declarations_fts, 'row')")
+
+
+@migrations()
+def m009_fewer_indicator_indexes(db: Database) -> None:
+    # (level1, level2) is the prefix of (level1, level2, name_norm): one index serves both
+    db.execute("drop index if exists idx_indicators_level1_level2")
