@@ -131,7 +131,7 @@ def _prepared(paths: list[Path], jobs: int) -> Iterator[Prepared]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(jobs) as pool:
-        yield from pool.map(prepare_file, paths, chunksize=4)
+        yield from pool.map(prepare_file, paths, chunksize=1)  # the first file stored as soon as it is read
 
 
 def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int = 1,
@@ -176,10 +176,16 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                 report.files.append(StoredFile(path, "duplicate", source_id=source["id"],
                                                error=f"与已导入的 {source['path']} 内容相同"))
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        from .review import review
+
         with progress("解析文件", len(todo)) as bar:
             for prep in _prepared(todo, jobs):
-                report.files.append(_store(db, prep, fail_after_declarations))
+                stored = _store(db, prep, fail_after_declarations)
+                report.files.append(stored)
                 fail_after_declarations = None
+                if stored.status in ("ingested", "replaced") and stored.declaration_ids:
+                    # reviewed while the workers parse the next files (the corpus rules run once, at the end)
+                    review(db, ids=stored.declaration_ids, corpus=False)
                 bar.update(1)
         if report.changed:
             refresh_derived(db)

@@ -76,3 +76,16 @@ def clean(text: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+@lru_cache(maxsize=1 << 17)
+def similarity_above(a: str, b: str, floor: float) -> float:
+    """``similarity(a, b)`` when it can reach ``floor``, else 0.0 (cheap bounds first: lengths,
+    then shared characters)."""
+    total = len(a) + len(b)
+    if not total or 2 * min(len(a), len(b)) / total < floor:
+        return 0.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()

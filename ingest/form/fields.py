@@ -306,25 +306,33 @@ def split_code(value: str) -> tuple[str | None, str]:
     return None, value.strip()
 
 
+# header labels of four or more characters, longest first: a second label inside a header value
+_HEADER_LABEL = re.compile("|".join(re.escape(label) for label in sorted(
+    {label for g, _k, label in ALL_LABELS if g == "header" and len(label) >= 4}, key=len, reverse=True)))
+
+
+def _split_at_header_labels(cell: str) -> list[str]:
+    """``城区公厕改造工程 主管部门及代码 305-…`` (after a space) or ``…补差资金专项属性延续专项√`` (run
+    together, after four or more characters): the cell is cut before each such label."""
+    pieces = [cell]
+    start = 0
+    for m in _HEADER_LABEL.finditer(cell):
+        at = m.start()
+        if at <= start:
+            continue
+        if cell[at - 1].isspace() or at - start >= 4:
+            pieces[-1] = cell[start:at]
+            pieces.append(cell[at:].strip())
+            start = at
+    return pieces if len(pieces) > 1 else [cell]
+
+
 def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
     d = st.decl
     # OCR text: ``城区公厕改造工程 主管部门及代码 305-…`` has a second label inside one cell
     expanded: list[str] = []
     for cell in rest:
-        pieces = [cell]
-        for _g, _k, label in ALL_LABELS:
-            if _g != "header" or len(label) < 4:
-                continue
-            nxt = []
-            for piece in pieces:
-                m = re.search(r"\s" + re.escape(label), piece) if label in piece else None
-                if m is None and label in piece and piece.find(label) >= 4:
-                    # run together: ``…补差资金专项属性延续专项√`` (the label follows four or more characters)
-                    m = re.search(re.escape(label), piece[4:])
-                    m = m and re.search(re.escape(label), piece)
-                nxt.extend([piece[:m.start()], piece[m.start():].strip()] if m else [piece])
-            pieces = nxt
-        expanded.extend(p for p in pieces if p.strip())
+        expanded.extend(p for p in _split_at_header_labels(cell) if p.strip())
     rest = expanded
     if key == "funds":
         st.unit = unit_in("".join(line.texts)) or st.unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..readers.grid import Row
 from ..records import Indicator
@@ -36,22 +37,30 @@ def _mirror(a: str, b: str) -> bool:
     return long_.startswith(short[: max(3, len(short) - 1)]) or similarity(ca, cb) >= 0.6
 
 
+@lru_cache(maxsize=1 << 16)
+def _cell_kind(raw: str) -> tuple[str, str, str] | None:
+    """(kind, text, display) of one cell of a grid row: a category (l1/l2), a value (v) or a name
+    (n); None for a cell to skip (a label fragment, noise, a header word, one stray character).
+    Template cells repeat across thousands of forms: memoised."""
+    c = compact(raw)
+    if is_label_fragment(raw) or is_noise(raw) or c in INDICATOR_HEADER:
+        return None
+    if len(c) == 1 and c not in ("是", "否", "无", "有") and not c.isdigit():
+        return None
+    shown = clean(raw)
+    lv = level_of(raw)
+    if lv is not None:
+        return lv[0], lv[1], shown
+    return ("v" if looks_like_value(raw) else "n"), shown, shown
+
+
 def parse_indicator_row(st: PageState, line: Row) -> None:
     """One grid row: ``[一级] [二级] 三级 指标值 [二级] 三级 指标值``, any cell possibly missing."""
     toks: list[_Tok] = []
     for col, raw in line.cells:
-        c = compact(raw)
-        if is_label_fragment(raw) or is_noise(raw) or c in INDICATOR_HEADER:
-            continue
-        if len(c) == 1 and c not in ("是", "否", "无", "有") and not c.isdigit():
-            continue
-        lv = level_of(raw)
-        if lv is not None:
-            toks.append(_Tok(lv[0], lv[1], col, clean(raw)))
-        elif looks_like_value(raw):
-            toks.append(_Tok("v", clean(raw), col, clean(raw)))
-        else:
-            toks.append(_Tok("n", clean(raw), col, clean(raw)))
+        kind = _cell_kind(raw)
+        if kind is not None:
+            toks.append(_Tok(kind[0], kind[1], col, kind[2]))
     halves: list[list[_Tok]] = [[]]
     has_name = has_content = False  # of the current half, kept as tokens are added
     for tok in toks:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from ..text import LEADING_DEBRIS, compact, normalise_text, similarity
+from ..text import LEADING_DEBRIS, compact, normalise_text, similarity, similarity_above
 from .cells import is_label_fragment
 from .lexicon import HEADER_LABELS, INDICATOR_HEADER, NARRATIVE_LABELS, SIGNATURE_LABELS
 from .categories import level_of
@@ -26,6 +26,12 @@ for _i, (_g, _k, _label) in enumerate(ALL_LABELS):
     _LABELS_BY_FIRST.setdefault(_label[:1], []).append(_i)
     for _j in range(len(_label) - 1):
         _LABELS_BY_BIGRAM.setdefault(_label[_j:_j + 2], set()).add(_i)
+
+
+_LONGEST = max(len(label) for _g, _k, label in ALL_LABELS)
+# each label as printed with any spacing between its characters, then an optional colon
+_LABEL_PATTERNS = [re.compile(r"\s*" + r"\s*".join(re.escape(ch) for ch in label) + r"\s*:?")
+                   for _g, _k, label in ALL_LABELS]
 
 
 def _label_candidates(text: str) -> list[int]:
@@ -100,14 +106,13 @@ def _match_label_as_printed(texts: tuple[str, ...], groups: tuple[str, ...]) -> 
         if group not in groups:
             continue
         if first.startswith(label) and (prefix_hit is None or len(label) > len(prefix_hit.label)):
-            pattern = r"\s*".join(re.escape(ch) for ch in label)
             raw = texts[0].replace("：", ":")
-            m = re.match(r"\s*" + pattern + r"\s*:?", raw)
+            m = _LABEL_PATTERNS[i].match(raw)
             rest = raw[m.end():] if m else ""
             prefix_hit = LabelHit(group, key, label, 1, rest.strip(), 1.0)
-    # 2. Fuzzy: leading cells joined.
+    # 2. Fuzzy: leading cells joined (none can match once the first cell is longer than any label).
     fuzzy: LabelHit | None = None
-    for k in range(1, min(4, len(texts)) + 1):
+    for k in range(1, min(4, len(texts)) + 1 if len(first) <= _LONGEST + 3 else 1):
         joined = compact("".join(texts[:k])).rstrip(":")
         if len(joined) < 2:
             continue
@@ -117,7 +122,7 @@ def _match_label_as_printed(texts: tuple[str, ...], groups: tuple[str, ...]) -> 
                 continue
             if len(joined) > len(label) + 3 or joined[0] != label[0] and joined[:2] not in label:
                 continue
-            score = 1.0 if len(joined) >= 5 and label.startswith(joined) else similarity(joined, label)
+            score = 1.0 if len(joined) >= 5 and label.startswith(joined) else similarity_above(joined, label, 0.72)
             if score >= 0.72 and (fuzzy is None or score > fuzzy.score + 1e-9 or (score >= fuzzy.score and k > fuzzy.cells_used)):
                 fuzzy = LabelHit(group, key, label, k, "", score)
     best = prefix_hit

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..text import compact, normalise_text, similarity
+from ..text import compact, normalise_text, similarity_above
 from .lexicon import FUND_SOURCES, FUND_TOTALS, OPS
 
 
@@ -204,7 +204,7 @@ def fund_label_of(text: str) -> tuple[str, str | None] | None:
         for label in labels:
             if len(label) < 4:
                 continue
-            score = similarity(c[: len(label) + 2], label)
+            score = similarity_above(c[: len(label) + 2], label, 0.7)
             if score > best_score:
                 best, best_score = key, score
     return (best, None) if best_score >= 0.7 else None

@@ -46,6 +46,18 @@ def _row(decl_id: str, f: Finding, names: dict) -> dict:
             "dept_name": dept, "year": year}
 
 
+def _names(db, ids: list[str] | None) -> dict[str, tuple]:
+    sql = "select id, name, dept_name, year from declarations"
+    if ids is None:
+        return {r[0]: (r[1], r[2], r[3]) for r in db.execute(sql)}
+    out = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.update({r[0]: (r[1], r[2], r[3]) for r in db.execute(
+            f"{sql} where id in ({','.join('?' * len(chunk))})", chunk)})
+    return out
+
+
 def pending(db) -> list[str]:
     """Declarations not reviewed since their content, the parser or the rules changed."""
     return [r[0] for r in db.execute(
@@ -55,22 +67,28 @@ def pending(db) -> list[str]:
 
 
 def review(db: Database, *, model: str | None = None, full: bool = False, corpus: bool | None = None,
-           progress=None) -> ReviewReport:
+           ids: list[str] | None = None, progress=None) -> ReviewReport:
     """Bring ``findings`` up to date.
 
     :param model: the embedding model whose stored vectors the relatedness rule may use (None: words only).
     :param full: review every declaration again.
+    :param ids: review just these declarations (as a build stores them), whatever their state.
     :param corpus: run the corpus rules (default: when any declaration was reviewed or removed, or ``full``).
     :param progress: ``progress(n)`` after each batch of declarations reviewed.
     """
     started = time.perf_counter()
     report = ReviewReport()
     with db.atomic():
-        removed = db.execute("delete from findings where declaration_id not in (select id from declarations)").rowcount
-        removed += db.execute(
-            "delete from review_state where declaration_id not in (select id from declarations)").rowcount
-        todo = [r[0] for r in db.execute("select id from declarations order by id")] if full else pending(db)
-        names = {r[0]: (r[1], r[2], r[3]) for r in db.execute("select id, name, dept_name, year from declarations")}
+        removed = 0
+        if ids is None:
+            removed = db.execute(
+                "delete from findings where declaration_id not in (select id from declarations)").rowcount
+            removed += db.execute(
+                "delete from review_state where declaration_id not in (select id from declarations)").rowcount
+            todo = [r[0] for r in db.execute("select id from declarations order by id")] if full else pending(db)
+        else:
+            todo = list(ids)
+        names = _names(db, None if ids is None else todo)
         form_rules = [code for code, info in RULES.items() if info.scope == "form"]
         marks = ",".join("?" * len(form_rules))
         for start in range(0, len(todo), 500):
@@ -92,14 +110,18 @@ def review(db: Database, *, model: str | None = None, full: bool = False, corpus
             corpus = bool(todo or removed or full)
         if corpus:
             report.corpus = True
+            if ids is not None:
+                names = _names(db, None)
             results = review_corpus(db, model)
             codes = list(results)
             db.execute(f"delete from findings where rule in ({','.join('?' * len(codes))})", codes)
             db["findings"].insert_all(
                 _row(decl_id, f, names) for found in results.values() for decl_id, fs in found.items() for f in fs)
-        db["review_rules"].upsert_all(rule_table(), pk="rule")
-        report.by_rule = dict(db.execute("select rule, count(*) from findings group by rule order by rule").fetchall())
-        report.findings = sum(report.by_rule.values())
+        if ids is None or corpus:
+            db["review_rules"].upsert_all(rule_table(), pk="rule")
+            report.by_rule = dict(db.execute(
+                "select rule, count(*) from findings group by rule order by rule").fetchall())
+            report.findings = sum(report.by_rule.values())
     report.seconds = time.perf_counter() - started
     return report
 
