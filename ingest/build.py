@@ -2,15 +2,17 @@
 benchmark and the fuzzer all build through :func:`build`.
 
 A file is parsed in a worker process (reading and parsing touch no database), then stored in its
-own savepoint; one file that cannot be read or parsed is recorded in ``parse_failures`` with its
-reason and the other files still go in. Re-running on unchanged input changes nothing; a new parser
-version reads every stored file again.
+own savepoint, and files are committed in batches; one file that cannot be read or parsed is
+recorded in ``parse_failures`` with its reason and the other files still go in. Re-running on
+unchanged input changes nothing (and resumes an interrupted build); a new parser version reads
+every stored file again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,9 +136,20 @@ def _prepared(paths: list[Path], jobs: int) -> Iterator[Prepared]:
         yield from pool.map(prepare_file, paths, chunksize=1)  # the first file stored as soon as it is read
 
 
+BATCH_FILES = 50  # files per committed batch of a build
+BATCH_SECONDS = 30.0  # or at most this long
+
+
 def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int = 1,
-          progress: Progress | None = None, fail_after_declarations: int | None = None) -> BuildReport:
+          progress: Progress | None = None, fail_after_declarations: int | None = None,
+          batch_files: int = BATCH_FILES, batch_seconds: float = BATCH_SECONDS) -> BuildReport:
     """Ingest files and folders into ``db``; derived tables and vectors are brought up to date.
+
+    Files are committed in batches (``batch_files`` files or ``batch_seconds``, whichever comes
+    first), each file in its own savepoint: a reader sees every declaration whole or not at all,
+    and an interrupted build keeps what it committed, so running it again goes on where it stopped
+    (stored files are unchanged). The indicator library and the corpus-wide review are refreshed at
+    the end, or by the next build if this one stopped before.
 
     :param embedder: an :class:`~ingest.embedders.Embedder`, or None to skip vectors.
     :param jobs: parsing processes (0: one per CPU).
@@ -145,56 +158,103 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         (to test that a failing file leaves nothing behind).
     """
     from .library import refresh_derived
+    from .review import review
 
     progress = progress or _null_progress
     files, skipped = collect_files(paths)
     report = BuildReport(str(db.conn.execute("pragma database_list").fetchone()[2]), skipped=skipped)
-    # One write transaction for the whole build (each file in its own savepoint): a Datasette
-    # serving the same file keeps answering from the previous state until the build commits.
     with db.atomic():
-        todo: list[Path] = []
-        for f in files:
-            path = str(f)
-            try:
-                digest = sha256(f.read_bytes())
-            except OSError as e:
-                reason = f"{path}: 无法读取文件（{e.strerror or e}）"
-                record_failure(db, path, None, None, reason)
-                report.files.append(StoredFile(path, "failed", error=reason))
-                continue
-            source = current_source(db, digest, PARSER_VERSION)
-            if source is None:
-                todo.append(f)
-                continue
-            held = db.execute("select 1 from source_paths where path = ? and source_id = ?",
-                              [path, source["id"]]).fetchone()
-            if held:
-                report.files.append(StoredFile(path, "unchanged", source_id=source["id"]))
-            else:
-                forget_path(db, path)
-                record_path(db, path, source["id"])
-                report.files.append(StoredFile(path, "duplicate", source_id=source["id"],
-                                               error=f"与已导入的 {source['path']} 内容相同"))
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        from .review import review
-
+        todo = _sort_out(db, files, report)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    batch = _Batch(db, batch_files, batch_seconds)
+    try:
         with progress("解析文件", len(todo)) as bar:
             for prep in _prepared(todo, jobs):
-                stored = _store(db, prep, fail_after_declarations)
-                report.files.append(stored)
-                fail_after_declarations = None
-                if stored.status in ("ingested", "replaced") and stored.declaration_ids:
-                    # reviewed while the workers parse the next files (the corpus rules run once, at the end)
-                    review(db, ids=stored.declaration_ids, corpus=False)
+                with batch.file():
+                    stored = _store(db, prep, fail_after_declarations)
+                    report.files.append(stored)
+                    fail_after_declarations = None
+                    if stored.status in ("ingested", "replaced"):
+                        _set_state(db, "derived_stale", 1)
+                        if stored.declaration_ids:
+                            # reviewed while the workers parse the next files (corpus rules: at the end)
+                            review(db, ids=stored.declaration_ids, corpus=False)
                 bar.update(1)
-        if report.changed:
+    finally:
+        batch.close()
+    with db.atomic():
+        if report.changed or _get_state(db, "derived_stale"):
             refresh_derived(db)
             report.derived_refreshed = True
-        if embedder is not None:
-            report.embedded, report.embed_error = _embed(db, embedder, progress)
+    if embedder is not None:
+        report.embedded, report.embed_error = _embed(db, embedder, progress)
+    with db.atomic():
         report.review = _review(db, embedder, report, progress)
+        _set_state(db, "derived_stale", 0)
     db.execute("pragma wal_checkpoint(truncate)")
     return report
+
+
+class _Batch:
+    """Commits every ``files`` files or ``seconds``; each file goes in its own savepoint."""
+
+    def __init__(self, db: Database, files: int, seconds: float):
+        self.db, self.files, self.seconds = db, max(1, files), seconds
+        self.count, self.started = 0, None
+
+    @contextlib.contextmanager
+    def file(self):
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+            self.count, self.started = 0, time.monotonic()
+        with self.db.atomic():  # a savepoint: a file that fails leaves nothing of itself
+            yield
+        self.count += 1
+        if self.count >= self.files or time.monotonic() - self.started >= self.seconds:
+            self.db.conn.commit()
+
+    def close(self) -> None:
+        """Commit what was stored; an exception on the way out has already rolled back its file."""
+        if self.db.conn.in_transaction:
+            self.db.conn.commit()
+
+
+def _set_state(db: Database, key: str, value: int) -> None:
+    db.execute("insert into kb_state (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
+               [key, value])
+
+
+def _get_state(db: Database, key: str) -> int:
+    row = db.execute("select value from kb_state where key = ?", [key]).fetchone()
+    return row[0] if row else 0
+
+
+def _sort_out(db: Database, files: list[Path], report: BuildReport) -> list[Path]:
+    """The files to parse; unchanged, duplicate and unreadable ones are reported."""
+    todo: list[Path] = []
+    for f in files:
+        path = str(f)
+        try:
+            digest = sha256(f.read_bytes())
+        except OSError as e:
+            reason = f"{path}: 无法读取文件（{e.strerror or e}）"
+            record_failure(db, path, None, None, reason)
+            report.files.append(StoredFile(path, "failed", error=reason))
+            continue
+        source = current_source(db, digest, PARSER_VERSION)
+        if source is None:
+            todo.append(f)
+            continue
+        held = db.execute("select 1 from source_paths where path = ? and source_id = ?",
+                          [path, source["id"]]).fetchone()
+        if held:
+            report.files.append(StoredFile(path, "unchanged", source_id=source["id"]))
+        else:
+            forget_path(db, path)
+            record_path(db, path, source["id"])
+            report.files.append(StoredFile(path, "duplicate", source_id=source["id"],
+                                           error=f"与已导入的 {source['path']} 内容相同"))
+    return todo
 
 
 def _store(db: Database, prep: Prepared, fail_after_declarations: int | None) -> StoredFile:
@@ -210,7 +270,7 @@ def _review(db: Database, embedder, report: BuildReport, progress: Progress):
     from .review import pending, review
 
     todo = pending(db)
-    if not (todo or report.changed or report.embedded):
+    if not (todo or report.changed or report.embedded or _get_state(db, "derived_stale")):
         return None
     with progress("审核检查", len(todo)) as bar:
         return review(db, model=embedder.model_id if embedder is not None else None,

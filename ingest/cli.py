@@ -22,9 +22,33 @@ def _progress(silent: bool):
             from .build import _null_progress
 
             return _null_progress(label, total)
-        return click.progressbar(length=total, label=label, file=sys.stderr, show_percent=True, show_pos=True,
-                                 show_eta=True)
+        return _RateBar(label, total)
     return make
+
+
+class _RateBar:
+    """click's progress bar with the rate (items per second) beside the time left."""
+
+    def __init__(self, label: str, total: int):
+        import time
+
+        self._time = time.monotonic
+        self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_percent=True, show_pos=True,
+                                     show_eta=True, item_show_func=lambda rate: rate)
+        self.done, self.started = 0, None
+
+    def __enter__(self):
+        self.bar.__enter__()
+        self.started = self._time()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        elapsed = max(self._time() - self.started, 1e-6)
+        self.bar.update(n, f"{self.done / elapsed:.1f}/秒")
 
 
 STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未变化", "duplicate": "重复文件", "failed": "失败"}
@@ -44,8 +68,9 @@ def build(db_path, paths, silent, no_embed, model, jobs):
     Reads .txt .md .tsv .csv .xlsx .docx .pdf .html files. Running it again on the same input changes nothing; a changed
     file replaces what it stored before; a file that cannot be read is reported and recorded in
     parse_failures, and the others still go in; if the embedding model fails, the declarations are
-    stored without vectors. The build commits as one transaction, so readers of DB_PATH see the old
-    or the new state, never a half-built one. Exit status 1 if any file or the embedding failed.
+    stored without vectors. The build commits in batches, each file whole: readers of DB_PATH
+    see every declaration whole or not at all, and an interrupted build continues where it
+    stopped when run again. Exit status 1 if any file or the embedding failed.
 
     \b
     Example:

@@ -310,3 +310,37 @@ def test_absurd_amounts_are_kept_as_text_not_numbers(tmp_path):
     assert sum("金额不合理" in r for r in reasons) == 2
     printed = [r[0] for r in db.execute("select printed from funds where source = '总额'")]
     assert any(p and p.startswith("9999") for p in printed)  # the printed text is kept
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """Committed batches stay; running the build again stores the rest and ends as a whole build."""
+    from ingest import build as build_module
+    from ingest.build import build
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(4):
+        (folder / f"f{k}.txt").write_text(FORM.format(name=f"第{k}期农民培训", dept="某县农业农村局", n=100 + k),
+                                         encoding="utf-8")
+    real_store = build_module._store
+    calls = []
+
+    def interrupted(db, prep, fail):
+        calls.append(prep.path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user presses Ctrl-C while the third file is stored
+        return real_store(db, prep, fail)
+
+    monkeypatch.setattr(build_module, "_store", interrupted)
+    db = open_db(tmp_path / "kb.db")
+    with pytest.raises(KeyboardInterrupt):
+        build(db, [folder], batch_files=1)
+    assert db.execute("select count(*) from declarations").fetchone()[0] == 2
+    monkeypatch.setattr(build_module, "_store", real_store)
+    report = build(open_db(tmp_path / "kb.db"), [folder], batch_files=1)
+    assert sorted(f.status for f in report.files) == ["ingested", "ingested", "unchanged", "unchanged"]
+    whole = open_db(tmp_path / "whole.db")
+    build(whole, [folder])
+    resumed = open_db(tmp_path / "kb.db")
+    for table in ("declarations", "indicators", "indicator_library", "findings"):
+        assert resumed[table].count == whole[table].count, table
