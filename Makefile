@@ -23,8 +23,9 @@ kb.db: $(STAMP) $(DATA)
 	$(BIN)/kb build kb.db data/
 
 # `kb serve`: Datasette configured by ingest/serve.py (metadata.yml, settings.json, plugins/,
-# templates/). Read-only: Datasette opens kb.db with mode=ro, so no request can write; a `kb build`
-# run while serving commits in one transaction and readers switch from the old state to the new one.
+# templates/), one server process per CPU, each loading the model in the background. Read-only:
+# Datasette opens kb.db with mode=ro, so no request can write; a `kb build` run while serving
+# commits file by file and readers see each declaration whole or not at all.
 serve: kb.db
 	@echo "Open http://127.0.0.1:$(PORT)/kb  (declarations, indicator library, policies, search)"
 	$(BIN)/kb serve kb.db -h 127.0.0.1 -p $(PORT)

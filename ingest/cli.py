@@ -283,7 +283,7 @@ def suggest(db_path, description, projects, limit, as_json, model):
 @click.argument("db_path", type=click.Path(exists=True, dir_okay=False), envvar="KB_DB")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
-@click.option("-w", "--workers", default=1, show_default=True, type=int, help="Server processes")
+@click.option("-w", "--workers", default=0, type=int, help="Server processes (default: one per CPU)")
 def serve(db_path, host, port, workers):
     """Serve DB_PATH in Datasette (read-only), with the knowledge base's pages and search.
 
@@ -297,7 +297,8 @@ def serve(db_path, host, port, workers):
     import uvicorn
 
     os.environ["KB_DB"] = str(Path(db_path).resolve())
-    click.echo(f"绩效目标知识库: http://{host}:{port}/kb", err=True)
+    workers = workers or os.cpu_count() or 1
+    click.echo(f"绩效目标知识库: http://{host}:{port}/kb （{workers} 个服务进程）", err=True)
     uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +31,8 @@ import urllib.parse
 from dataclasses import asdict
 
 from datasette import hookimpl
+
+_log = logging.getLogger("kb")
 
 # Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
 # each, which on a small machine makes every query wait on the others.
@@ -177,6 +180,51 @@ def limit_connection(conn) -> None:
         conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, 100_000)
     conn.execute(f"pragma hard_heap_limit = {HEAP_LIMIT}")
     conn.execute(f"pragma soft_heap_limit = {HEAP_LIMIT // 4}")
+
+
+@hookimpl
+def startup(datasette):
+    """Load the embedding model in the background when the server starts (once per worker), if
+    the served database has vectors of it: the first semantic query then does not wait for it."""
+    if os.environ.get("KB_WARM", "1") == "0":
+        return
+
+    async def has_vectors() -> bool:
+        from ingest.embedders import get_embedder
+
+        model = get_embedder().model_id
+        for name, db in datasette.databases.items():
+            if name.startswith("_"):
+                continue
+            try:
+                row = (await db.execute("select 1 from embeddings where model = ? limit 1", [model])).first()
+            except Exception:  # noqa: BLE001 - a database without the table: nothing to warm
+                continue
+            if row:
+                return True
+        return False
+
+    async def inner():
+        if await has_vectors():
+            threading.Thread(target=warm_model, name="kb-warm-model", daemon=True).start()
+
+    return inner
+
+
+def warm_model() -> None:
+    from ingest.embedders import get_embedder
+
+    try:
+        get_embedder().embed_queries(["绩效目标"])
+    except Exception as e:  # noqa: BLE001 - a model that cannot load is reported when a query needs it
+        _log.warning("向量模型预加载失败 (model warm-up failed): %s", e)
+
+
+def model_ready() -> bool:
+    """Whether the embedding model is loaded (a query needing it will not wait)."""
+    from ingest.embedders import get_embedder
+
+    return bool(getattr(get_embedder(), "loaded", True))
 
 
 @hookimpl
