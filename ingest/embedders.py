@@ -202,3 +202,29 @@ def get_embedder(name_or_path: str | None = None) -> Embedder:
             else:
                 _embedders[name_or_path] = SentenceTransformerEmbedder(name_or_path)
         return _embedders[name_or_path]
+
+
+_warming: list[threading.Thread] = []
+_warm_lock = threading.Lock()
+
+
+def warm_in_background(name_or_path: str | None = None) -> None:
+    """Load the model in a background thread (once per process), so a later query does not wait."""
+    import logging
+
+    def warm():
+        try:
+            get_embedder(name_or_path).embed_queries(["绩效目标"])
+        except Exception as e:  # noqa: BLE001 - reported again when a query needs the model
+            logging.getLogger("kb").warning("向量模型预加载失败 (model warm-up failed): %s", e)
+
+    with _warm_lock:
+        if not _warming:
+            t = threading.Thread(target=warm, name="kb-warm-model", daemon=True)
+            _warming.append(t)
+            t.start()
+
+
+def is_ready(name_or_path: str | None = None) -> bool:
+    """Whether the model is loaded: a query needing it answers without waiting."""
+    return bool(getattr(get_embedder(name_or_path), "loaded", True))

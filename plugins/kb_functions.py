@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -206,25 +207,11 @@ def startup(datasette):
 
     async def inner():
         if await has_vectors():
-            threading.Thread(target=warm_model, name="kb-warm-model", daemon=True).start()
+            from ingest.embedders import warm_in_background
+
+            warm_in_background()
 
     return inner
-
-
-def warm_model() -> None:
-    from ingest.embedders import get_embedder
-
-    try:
-        get_embedder().embed_queries(["绩效目标"])
-    except Exception as e:  # noqa: BLE001 - a model that cannot load is reported when a query needs it
-        _log.warning("向量模型预加载失败 (model warm-up failed): %s", e)
-
-
-def model_ready() -> bool:
-    """Whether the embedding model is loaded (a query needing it will not wait)."""
-    from ingest.embedders import get_embedder
-
-    return bool(getattr(get_embedder(), "loaded", True))
 
 
 @hookimpl
@@ -240,20 +227,43 @@ def prepare_connection(conn, database, datasette):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Segment the table pages' ``_search`` box with jieba so Chinese queries match the FTS index."""
+    """The table pages' search box: on the HTML page of declarations, indicators or policies it goes
+    to the ranked search page (/kb/-/search, relevance order, facets that keep the query); the JSON
+    API keeps Datasette's table search, with the words segmented by jieba so Chinese queries match
+    the FTS index and any input is safe (quoted words, never FTS syntax)."""
 
     def wrap(app):
+        app = _excel_csv(app)
+
         async def segmenting_app(scope, receive, send):
+            if scope.get("type") == "http" and scope.get("path", "").rstrip("/") == "/kb/declarations":
+                qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
+                                            keep_blank_values=True)
+                if not any(k in ("_col", "_nocol") for k, _ in qs):
+                    # the narrative fields are read on the declaration page; a table of them is 8,000 px tall
+                    qs += [("_nocol", c) for c in HIDDEN_DECLARATION_COLUMNS]
+                    scope = dict(scope, query_string=urllib.parse.urlencode(qs).encode())
             if scope.get("type") == "http" and scope.get("query_string"):
                 path = scope.get("path", "")
-                if any(path.rstrip("/").split(".")[0].endswith("/" + t) for t in SEARCH_TABLES):
+                table = next((t for t in SEARCH_TABLES if path.rstrip("/").split(".")[0].endswith("/" + t)), None)
+                if table is not None:
                     qs = urllib.parse.parse_qsl(scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True)
                     if any(k == "_search" or k.startswith("_search_") for k, _ in qs):
+                        html_page = "." not in path.rsplit("/", 1)[-1]
+                        search = next((v for k, v in qs if k == "_search"), None)
+                        if html_page and search is not None and not any(k.startswith("_sort") for k, _ in qs):
+                            target = "/kb/-/search?" + urllib.parse.urlencode(
+                                {"q": _unrewritten(search)[:MAX_Q], "tab": SEARCH_TABS[table]})
+                            await send({"type": "http.response.start", "status": 302,
+                                        "headers": [(b"location", target.encode("utf-8"))]})
+                            await send({"type": "http.response.body", "body": b""})
+                            return
                         from ingest.segment import fts_query
 
-                        # table pages filter (every word must match); canned queries rank with OR.
-                        # _search_<column> too: any input becomes quoted words, never FTS syntax
-                        new = [(k, fts_query(v[:MAX_Q]) if k == "_search" or k.startswith("_search_") else v)
+                        # every word must match; a value this wrapper already rewrote (Datasette
+                        # redirects keep it) is left as it is, so it is never split twice
+                        new = [(k, v if _rewritten(v) else fts_query(v[:MAX_Q]))
+                               if k == "_search" or k.startswith("_search_") else (k, v)
                                for k, v in qs if k != "_searchmode"]
                         new.append(("_searchmode", "raw"))
                         scope = dict(scope, query_string=urllib.parse.urlencode(new).encode())
@@ -262,3 +272,81 @@ def asgi_wrapper(datasette):
         return segmenting_app
 
     return wrap
+
+
+HIDDEN_DECLARATION_COLUMNS = ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual",
+                              "title", "fingerprint", "first_line", "last_line", "pages", "amount_unit", "responsible",
+                              "contact", "phone", "filed_at", "period_start", "period_end", "implementer", "category")
+def _excel_csv(app):
+    """CSV downloads start with a UTF-8 byte order mark, so Excel on a Chinese Windows reads them
+    right; ``_headers=zh`` (on any .csv address) puts the columns' Chinese labels in the header row."""
+
+    async def wrapped(scope, receive, send):
+        if scope.get("type") != "http" or not scope.get("path", "").endswith(".csv"):
+            await app(scope, receive, send)
+            return
+        qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
+        chinese = ("_headers", "zh") in qs
+        if chinese:
+            scope = dict(scope, query_string=urllib.parse.urlencode([x for x in qs if x[0] != "_headers"]).encode())
+        state = {"csv": False, "first": True, "buffer": b""}
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                state["csv"] = headers.get(b"content-type", b"").startswith(b"text/csv") or \
+                    headers.get(b"content-type", b"").startswith(b"text/plain")
+                if state["csv"]:
+                    message = dict(message, headers=[(k, v) for k, v in message.get("headers", [])
+                                                     if k.lower() != b"content-length"])
+                await send(message)
+                return
+            if message["type"] == "http.response.body" and state["csv"] and state["first"]:
+                body = state["buffer"] + message.get("body", b"")
+                if chinese and b"\n" not in body and message.get("more_body"):
+                    state["buffer"] = body  # the header row is not complete yet
+                    return
+                state["first"] = False
+                if chinese:
+                    head, sep, rest = body.partition(b"\n")
+                    labels = _csv_labels(scope.get("path", ""))
+                    text = head.decode("utf-8")
+                    ending = "\r" if text.endswith("\r") else ""
+                    text = ",".join(labels.get(c.strip('"'), c) for c in text.rstrip("\r").split(","))
+                    body = (text + ending).encode("utf-8") + sep + rest
+                message = dict(message, body="\ufeff".encode("utf-8") + body)
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return wrapped
+
+
+def _csv_labels(path: str) -> dict[str, str]:
+    from ingest.serve import metadata
+
+    tables = metadata()["databases"]["kb"].get("tables", {})
+    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    labels: dict[str, str] = {}
+    for meta in tables.values():
+        for col, text in ((meta or {}).get("columns") or {}).items():
+            labels.setdefault(col, re.split(r"\s*[(（]", str(text), maxsplit=1)[0])
+    own = (tables.get(name) or {}).get("columns") or {}
+    labels.update({c: re.split(r"\s*[(（]", str(t), maxsplit=1)[0] for c, t in own.items()})
+    return labels
+
+
+SEARCH_TABS = {"declarations": "declarations", "indicators": "indicators", "policies": "policies"}
+_REWRITTEN = re.compile(r'^"(?:[^"]|"")*"(?: (?:AND|OR) "(?:[^"]|"")*")*$')
+
+
+def _rewritten(value: str) -> bool:
+    """A query this wrapper produced: quoted words joined by AND or OR."""
+    return bool(_REWRITTEN.match(value.strip()))
+
+
+def _unrewritten(value: str) -> str:
+    """The words of a rewritten query (for the search box), or the value as typed."""
+    if not _rewritten(value):
+        return value
+    return " ".join(w.replace('""', '"') for w in re.findall(r'"((?:[^"]|"")*)"', value))

@@ -11,7 +11,9 @@ Nothing here loads the embedding model: similar projects come from stored vector
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import urllib.parse
 
 from datasette import hookimpl
@@ -19,6 +21,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from ingest.query.browse import MODES, TABS
 from ingest.records import NARRATIVE_LABELS
 
 NARRATIVE = tuple(NARRATIVE_LABELS.items())
@@ -153,6 +156,84 @@ async def review_summary(db) -> dict:
             "findings": sum(r["findings"] for r in by_rule)}
 
 
+async def indicator_context(db, name: str) -> dict:
+    """One indicator across the knowledge base: its categories, the values declared (a histogram per
+    unit for the numeric ones) and the declarations using it."""
+    rows_ = [dict(r) for r in (await db.execute(
+        "select i.declaration_id, i.period, i.level1, i.level2, i.name, i.value, i.number, i.unit, d.name as project,"
+        " d.dept_name, d.year from indicators i join declarations d on d.id = i.declaration_id"
+        " where i.name_norm = ? order by d.year desc, d.name limit 2000", [name])).rows]
+    by_unit: dict[str, list[float]] = {}
+    for r in rows_:
+        if r["number"] is not None:
+            by_unit.setdefault(r["unit"] or "（无单位）", []).append(r["number"])
+    values: dict[str, int] = {}
+    for r in rows_:
+        if r["value"]:
+            values[r["value"]] = values.get(r["value"], 0) + 1
+    categories: dict[str, int] = {}
+    for r in rows_:
+        key = f"{r['level1'] or '—'} / {r['level2'] or '—'}"
+        categories[key] = categories.get(key, 0) + 1
+    charts = [{"unit": u, "count": len(v), "min": min(v), "max": max(v), "median": sorted(v)[len(v) // 2],
+               "svg": histogram(v, u)} for u, v in sorted(by_unit.items(), key=lambda kv: -len(kv[1]))]
+    declarations = {}
+    for r in rows_:
+        declarations.setdefault(r["declaration_id"], r)
+    return {"name": name, "uses": len(rows_), "declarations": list(declarations.values())[:200],
+            "declaration_count": len(declarations),
+            "values": sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:20],
+            "categories": sorted(categories.items(), key=lambda kv: -kv[1]), "charts": charts}
+
+
+def histogram(numbers: list[float], unit: str, bins: int = 12, width: int = 560, height: int = 160) -> Markup:
+    """The distribution of an indicator's values as an inline SVG histogram."""
+    lo, hi = min(numbers), max(numbers)
+    if hi == lo:
+        hi = lo + 1
+    counts = [0] * bins
+    for x in numbers:
+        counts[min(bins - 1, int((x - lo) / (hi - lo) * bins))] += 1
+    top = max(counts)
+    bw = (width - 40) / bins
+    parts = [f'<svg class="kb-chart" role="img" width="{width}" height="{height + 30}" xmlns="http://www.w3.org/2000/svg"'
+             f' font-size="11"><title>{escape(unit)}：{len(numbers)} 个取值的分布</title>']
+    for k, c in enumerate(counts):
+        h = 0 if not c else max(2, int(height * c / top))
+        x = 30 + k * bw
+        left = lo + (hi - lo) * k / bins
+        right = lo + (hi - lo) * (k + 1) / bins
+        parts.append(f'<rect x="{x:.1f}" y="{height - h}" width="{bw - 2:.1f}" height="{h}" fill="#4a7ab8">'
+                     f'<title>{left:g}–{right:g}{escape(unit)}：{c} 个</title></rect>')
+        if c:
+            parts.append(f'<text x="{x + bw / 2 - 4:.1f}" y="{height - h - 3}">{c}</text>')
+    parts.append(f'<text x="30" y="{height + 16}">{lo:g}{escape(unit)}</text>'
+                 f'<text x="{width - 10}" y="{height + 16}" text-anchor="end">{hi:g}{escape(unit)}</text></svg>')
+    return Markup("".join(parts))
+
+
+async def overview_context(db) -> dict:
+    """Declarations and funds by year, by department and by funds band, as tables and charts."""
+    by_year = [dict(r) for r in await db.execute(
+        "select year, count(*) as declarations, sum(funds_total) as funds from declarations"
+        " where year is not null group by year order by year")]
+    by_dept = [dict(r) for r in await db.execute(
+        "select dept_name, count(*) as declarations, sum(funds_total) as funds from declarations"
+        " where dept_name is not null and dept_name != '' group by dept_name order by count(*) desc, dept_name limit 40")]
+    by_band = [dict(r) for r in await db.execute(
+        "select funds_band, count(*) as declarations from declarations where funds_band is not null"
+        " group by funds_band order by funds_band")]
+    for r in by_band:
+        r["label"] = _band(r["funds_band"])
+    for r in by_year + by_dept:
+        r["funds_wan"] = round((r["funds"] or 0) / 10_000, 2)
+    return {"by_year": by_year, "by_dept": by_dept, "by_band": by_band,
+            "chart_year_count": bar_chart(by_year, "year", "declarations"),
+            "chart_year_funds": bar_chart(by_year, "year", "funds_wan"),
+            "chart_dept": bar_chart(by_dept[:25], "dept_name", "declarations"),
+            "chart_band": bar_chart(by_band, "label", "declarations")}
+
+
 def bar_chart(rows: list[dict], label: str, value: str, width: int = 560, bar: int = 18) -> Markup:
     """A horizontal bar chart as inline SVG (no script), one bar per row."""
     rows = [r for r in rows if r.get(value)]
@@ -199,6 +280,36 @@ async def policy_context(datasette, database: str, policy_id: str) -> dict:
         " from declaration_policies dp join declarations d on d.id = dp.declaration_id"
         " where dp.policy_id = ? order by d.year desc, d.funds_total desc", [policy_id])]
     return {"policy": dict(policy), "citing": citing}
+
+
+def _search(conn, q, mode, tab, filters, page_no):
+    from ingest import query
+    from ingest.embedders import get_embedder, is_ready, warm_in_background
+
+    ready = is_ready()
+    if not ready:
+        warm_in_background()
+    return query.search_page(conn, q, mode=mode, tab=tab, filters=filters, page=page_no,
+                             embedder=get_embedder(), semantic_ready=ready)
+
+
+def _search_link(result):
+    """``link(**changes)``: the search page's address with some parameters changed (the query kept)."""
+    base = {"q": result.q, "mode": result.mode, "tab": result.tab, **result.filters}
+
+    def link(**changes) -> str:
+        params = {**base, **changes}
+        if "page" not in changes:
+            params.pop("page", None)
+        return "/kb/-/search?" + urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return link
+
+
+def wan(amount) -> str:
+    """``1,260.00 万元`` for an amount in yuan."""
+    if amount is None:
+        return ""
+    return f"{amount / 10_000:,.2f} 万元"
 
 
 DRAFT_MAX_BYTES = 10 << 20  # an uploaded draft
@@ -262,14 +373,63 @@ def _findings_cell(row, value, column, table, database, datasette):
     return None
 
 
+def _short_label(text: str) -> str:
+    """A column's label for a header: its Chinese name, without the English or notes in brackets."""
+    return re.split(r"\s*[(（]", str(text), maxsplit=1)[0].strip() or str(text)
+
+
+def column_labels(datasette, database: str | None, table: str | None) -> dict[str, str]:
+    """Chinese labels of columns (metadata.yml): this table's first, then any table's."""
+    tables = (datasette.metadata().get("databases", {}).get(database or "kb", {}) or {}).get("tables", {}) or {}
+    labels: dict[str, str] = {}
+    for name, meta in tables.items():
+        for col, text in ((meta or {}).get("columns") or {}).items():
+            labels.setdefault(col, _short_label(text))
+    own = ((tables.get(table) or {}).get("columns") or {}) if table else {}
+    labels.update({col: _short_label(text) for col, text in own.items()})
+    labels.update(EXTRA_LABELS)
+    labels.update({col: _short_label(text) for col, text in own.items()})
+    return labels
+
+
+# columns that only canned queries return
+EXTRA_LABELS = {"score": "相关度", "band": "相似程度", "reason": "为什么相似", "rank": "名次", "snippet": "摘录",
+                "indicator": "三级指标", "declarations": "项目数", "uses": "使用次数", "values": "常见取值",
+                "units": "单位", "indicator_id": "指标编号", "title": "标题", "doc_number": "文号"}
+
+
+def _band(label: str) -> str:
+    return re.sub(r"^\d\s*", "", label or "")
+
+
+# canned queries whose columns mean something else than in the tables
+QUERY_LABELS = {"suggest_indicators": {"name": "三级指标", "declarations": "用过它的项目"},
+                "search_indicators": {"name": "所属项目", "indicator": "三级指标"},
+                "semantic_indicators": {"name": "所属项目", "indicator": "三级指标"}}
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
+    common = {"kb_labels": column_labels(datasette, database, table), "kb_band": _band}
+    if request is not None:
+        query_name = request.path.rstrip("/").rsplit("/", 1)[-1]
+        common["kb_labels"].update(QUERY_LABELS.get(query_name, {}))
+    if request is not None and request.path.rstrip("/").endswith("/kb/similar"):
+        async def heading():
+            decl_id = request.args.get("id")
+            if not decl_id:
+                return common
+            row = (await datasette.get_database(database).execute(
+                "select name from declarations where id = ?", [decl_id])).first()
+            title = f"与“{row[0]}”相似的过往项目" if row else f"没有编号为 {decl_id} 的申报表"
+            return {**common, "kb_query_heading": title}
+        return heading
     if view_name != "row" or table not in ("declarations", "policies") or request is None:
-        return {}
+        return common
 
     async def inner():
         pk = tilde_decode(request.url_vars.get("pks", ""))
-        helpers = {"kb_yuan": yuan, "kb_fields": dict(NARRATIVE), "kb_tilde": tilde_encode}
+        helpers = {"kb_yuan": yuan, "kb_fields": dict(NARRATIVE), "kb_tilde": tilde_encode, **common}
         if table == "declarations":
             return {"kb_declaration": await declaration_context(datasette, database, pk), **helpers}
         return {"kb_policy": await policy_context(datasette, database, pk), **helpers}
@@ -285,19 +445,48 @@ def skip_csrf(datasette, scope):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """In the indicator library, link an indicator to the declarations that use it; in the findings
-    tables, link declarations and rules."""
-    if table in ("findings", "department_findings", "department_rule_findings") and value is not None:
-        return _findings_cell(row, value, column, table, database, datasette)
-    if table != "indicator_library" or column not in ("name", "declarations") or value is None:
+    """Cells read the way a budget officer reads them: amounts in 万元, funds bands without their sort
+    digit, every declaration id a link; in the indicator library an indicator links to its page."""
+    if value is None:
         return None
-    try:
-        name = row["name"]
-    except (KeyError, IndexError):
-        return None
-    url = datasette.urls.table(database, "indicators") + "?" + urllib.parse.urlencode(
-        {"name_norm": name, "_facet": "declaration_id"})
-    return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if table in ("findings", "department_findings", "department_rule_findings"):
+        found = _findings_cell(row, value, column, table, database, datasette)
+        if found is not None:
+            return found
+    if column in MONEY_COLUMNS and isinstance(value, (int, float)):
+        return Markup(f'<span title="{value:,.2f} 元">{escape(wan(value))}</span>')
+    if column == "funds_band" and isinstance(value, str):
+        return _band(value)
+    if table is None and column == "id" and isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}", value):
+        # canned queries: the id is a declaration's
+        url = datasette.urls.row(database, "declarations", tilde_encode(value))
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if table is None and column == "declarations" and isinstance(value, str) and value.startswith("["):
+        try:
+            ids = json.loads(value)
+        except ValueError:
+            return None
+        if isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids[:50]):
+            ids = ids[:50]
+
+            async def linked():
+                names = {r[0]: r[1] for r in await datasette.get_database(database).execute(
+                    f"select id, name from declarations where id in ({','.join('?' * len(ids))})", ids)}
+                return Markup("；".join(
+                    f'<a href="{escape(datasette.urls.row(database, "declarations", tilde_encode(i)))}">'
+                    f'{escape(names.get(i) or i)}</a>' for i in ids))
+            return linked
+    if table == "indicator_library" and column in ("name", "declarations"):
+        try:
+            name = row["name"]
+        except (KeyError, IndexError):
+            return None
+        url = "/kb/-/indicator?" + urllib.parse.urlencode({"name": name})
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    return None
+
+
+MONEY_COLUMNS = ("funds_total", "funds_annual", "amount")
 
 
 @hookimpl
@@ -347,7 +536,57 @@ def register_routes(datasette):
             return Response.json({"ok": True, **(context["result"] or {})}, default=str)
         return Response.html(await datasette.render_template("kb_draft.html", context, request=request))
 
-    return [(r"^/$", home), (r"^/kb/-/review(\.(?P<format>json))?$", review_page),
+    async def search(request):
+        names = [n for n in datasette.databases if not n.startswith("_")]
+        database = "kb" if "kb" in names else (names[0] if names else None)
+        if database is None:
+            return Response.html("<p>No database is being served.</p>", status=404)
+        args = request.args
+        try:
+            page_no = max(1, min(int(args.get("page") or 1), 50))
+        except ValueError:
+            page_no = 1
+        filters = {k: args.get(k) for k in ("dept_name", "year", "attribute", "funds_band") if args.get(k)}
+        db = datasette.get_database(database)
+        result = await db.execute_fn(lambda conn: _search(conn, args.get("q") or "", args.get("mode") or "hybrid",
+                                                          args.get("tab") or "declarations", filters, page_no))
+        if request.url_vars.get("format") == "json":
+            from dataclasses import asdict
+
+            return Response.json(asdict(result), default=str)
+        return Response.html(await datasette.render_template(
+            "kb_search.html", {"database": database, "r": result, "modes": MODES, "tabs": TABS,
+                               "link": _search_link(result), "kb_wan": wan}, request=request))
+
+    def kb_database():
+        names = [n for n in datasette.databases if not n.startswith("_")]
+        return "kb" if "kb" in names else (names[0] if names else None)
+
+    async def indicator_page(request):
+        database = kb_database()
+        name = (request.args.get("name") or "").strip()[:200]
+        if database is None or not name:
+            return Response.html("<p>请指定指标名称 (name=…)</p>", status=400)
+        data = await indicator_context(datasette.get_database(database), name)
+        if request.url_vars.get("format") == "json":
+            return Response.json({k: v for k, v in data.items() if k != "charts"}, default=str)
+        return Response.html(await datasette.render_template(
+            "kb_indicator.html", {"database": database, **data}, request=request))
+
+    async def overview_page(request):
+        database = kb_database()
+        if database is None:
+            return Response.html("<p>No database is being served.</p>", status=404)
+        data = await overview_context(datasette.get_database(database))
+        if request.url_vars.get("format") == "json":
+            return Response.json({k: v for k, v in data.items() if not k.startswith("chart")}, default=str)
+        return Response.html(await datasette.render_template(
+            "kb_overview.html", {"database": database, "kb_wan": wan, **data}, request=request))
+
+    return [(r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),
+            (r"^/kb/-/indicator(\.(?P<format>json))?$", indicator_page),
+            (r"^/kb/-/overview(\.(?P<format>json))?$", overview_page),
+            (r"^/kb/-/review(\.(?P<format>json))?$", review_page),
             (r"^/kb/-/draft(\.(?P<format>json))?$", draft_page)]
 
 
@@ -396,3 +635,46 @@ def handle_exception(datasette, request, exception):
             f"<h1>{escape(title)}</h1><p>{escape(str(message))}</p>"
             "<p><a href='/kb'>返回绩效目标知识库首页</a></p></section></body></html>")
     return Response.html(body, status=status)
+
+
+# ------------------------------------------------------------------ downloads for Excel
+
+def _xlsx(datasette, columns, rows, request, database, table, query_name):
+    """The rows on the page as an .xlsx workbook with the columns' Chinese labels as headers."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    labels = column_labels(datasette, database, table)
+    labels.update(QUERY_LABELS.get(query_name or "", {}))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = (table or query_name or "结果")[:31]
+    ws.append([labels.get(c) or c for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_excel_value(row[c]) for c in columns])
+    for k, c in enumerate(columns, start=1):
+        width = max([len(str(labels.get(c) or c))] + [min(len(str(r[c] or "")), 60) for r in rows[:200]]) + 2
+        ws.column_dimensions[ws.cell(1, k).column_letter].width = width * 1.6
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    name = urllib.parse.quote(f"{table or query_name or database}.xlsx")
+    return Response(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
+def _excel_value(value):
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str) and len(value) > 32_000:
+        return value[:32_000]
+    return value
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return {"extension": "xlsx", "render": _xlsx, "can_render": lambda: True}

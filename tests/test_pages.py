@@ -120,7 +120,10 @@ async def test_indicator_library_counts_and_links(ds):
     assert satisfaction["declarations"] == 3 and satisfaction["units"] == "%"
     assert satisfaction["min_number"] == 80 and satisfaction["max_number"] == 95
     page = (await ds.client.get("/kb/indicator_library?name=教职工满意度")).text
-    assert 'href="/kb/indicators?name_norm=%E6%95%99%E8%81%8C%E5%B7%A5%E6%BB%A1%E6%84%8F%E5%BA%A6' in page
+    assert 'href="/kb/-/indicator?name=%E6%95%99%E8%81%8C%E5%B7%A5%E6%BB%A1%E6%84%8F%E5%BA%A6' in page
+    detail = (await ds.client.get("/kb/-/indicator?name=教职工满意度")).text
+    assert "在 3 个项目中使用" in detail and "<svg" in detail  # the values' distribution
+    assert 'href="/kb/indicators?name_norm=%E6%95%99%E8%81%8C%E5%B7%A5%E6%BB%A1%E6%84%8F%E5%BA%A6' in detail
     r = await ds.client.get("/kb/indicators.json?name_norm=教职工满意度&_shape=array")
     assert len({row["declaration_id"] for row in r.json()}) == 3
 

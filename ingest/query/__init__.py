@@ -7,6 +7,7 @@ Every function takes a connection-like ``db`` (a sqlite3 connection or a sqlite-
 
 from __future__ import annotations
 
+from .browse import SearchPage, search_page
 from .fulltext import search_declarations, search_indicators, search_policies
 from .hybrid import hybrid_search
 from .results import (BasisHit, DeclarationHit, DeclarationNotFound, IndicatorHit, IndicatorSuggestion, PolicyHit,
@@ -20,4 +21,4 @@ from .suggest import suggest_indicators
 __all__ = ["BasisHit", "DeclarationHit", "DeclarationNotFound", "IndicatorHit", "IndicatorSuggestion", "PolicyHit",
            "as_dicts", "hybrid_search", "search_declarations", "search_indicators", "search_policies",
            "semantic_search", "similar", "similarity", "SimilarHit", "indicators_of", "read_draft", "similar_to_draft", "snippet",
-           "suggest_indicators"]
+           "suggest_indicators", "SearchPage", "search_page"]
