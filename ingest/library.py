@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from .text import compact, similarity
+
 # Categories are grouped by their full name: 数量 and 数量指标 are one category.
 _CATEGORY = "case when {0} is null or {0} = '' or {0} like '%指标' then {0} else {0} || '指标' end"
 
@@ -45,7 +47,8 @@ update policies set
 
 
 def refresh_derived(db: Database) -> int:
-    """Rebuild ``indicator_library`` from ``indicators`` and the policies' citation counts and issuers.
+    """Rebuild ``indicator_library`` from ``indicators``, the policies' citation counts and issuers,
+    and the department groups.
 
     :returns: the number of distinct indicators.
     """
@@ -53,5 +56,34 @@ def refresh_derived(db: Database) -> int:
         db.execute("delete from indicator_library")
         db.execute(LIBRARY_SQL)
         db.execute(POLICY_SQL)
+        refresh_department_groups(db)
     return db["indicator_library"].count
+
+
+def department_groups(names: dict[str, int]) -> dict[str, str]:
+    """Each department name → the name its group is shown under: names that differ by one or two
+    characters misread (阳泉市大数女据应用局 / 阳泉市大数据应用局) join the most frequent of them.
+    Names are compared only with names of about the same length sharing their first two characters."""
+    groups: dict[str, str] = {}
+    reps: dict[str, list[str]] = {}  # bucket → representatives, most frequent first
+    for name, _n in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])):
+        key = compact(name)
+        bucket = reps.setdefault(key[:2], [])
+        found = None
+        if len(key) >= 6:
+            found = next((r for r in bucket if abs(len(compact(r)) - len(key)) <= 2
+                          and similarity(compact(r), key) >= 0.85), None)
+        if found is None:
+            bucket.append(name)
+            found = name
+        groups[name] = found
+    return groups
+
+
+def refresh_department_groups(db: Database) -> None:
+    names = dict(db.execute("select dept_name, count(*) from declarations where dept_name is not null"
+                            " group by dept_name").fetchall())
+    groups = department_groups(names)
+    db.conn.executemany("update declarations set dept_group = ? where dept_name = ? and dept_group is not ?",
+                        [(g, n, g) for n, g in groups.items()])
 

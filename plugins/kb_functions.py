@@ -251,7 +251,7 @@ def asgi_wrapper(datasette):
                     if any(k == "_search" or k.startswith("_search_") for k, _ in qs):
                         html_page = "." not in path.rsplit("/", 1)[-1]
                         search = next((v for k, v in qs if k == "_search"), None)
-                        if html_page and search is not None and not any(k.startswith("_sort") for k, _ in qs):
+                        if html_page and search is not None and search.strip():
                             target = "/kb/-/search?" + urllib.parse.urlencode(
                                 {"q": _unrewritten(search)[:MAX_Q], "tab": SEARCH_TABS[table]})
                             await send({"type": "http.response.start", "status": 302,
@@ -276,7 +276,8 @@ def asgi_wrapper(datasette):
 
 HIDDEN_DECLARATION_COLUMNS = ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual",
                               "title", "fingerprint", "first_line", "last_line", "pages", "amount_unit", "responsible",
-                              "contact", "phone", "filed_at", "period_start", "period_end", "implementer", "category")
+                              "contact", "phone", "filed_at", "period_start", "period_end", "implementer", "category",
+                              "dept_group")
 def _excel_csv(app):
     """CSV downloads start with a UTF-8 byte order mark, so Excel on a Chinese Windows reads them
     right; ``_headers=zh`` (on any .csv address) puts the columns' Chinese labels in the header row."""

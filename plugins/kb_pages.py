@@ -329,8 +329,8 @@ async def _draft_input(request) -> tuple[str | None, bytes | None, str | None]:
         text = data = filename = None
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if name == "text":
-                text = part.get_content() if isinstance(part.get_content(), str) else part.get_payload(decode=True).decode("utf-8", "replace")
+            if name == "text":  # browsers send form fields as UTF-8 without saying so
+                text = (part.get_payload(decode=True) or b"").decode(part.get_content_charset() or "utf-8", "replace")
             elif name == "file":
                 filename = part.get_filename()
                 payload = part.get_payload(decode=True)
@@ -546,7 +546,7 @@ def register_routes(datasette):
             page_no = max(1, min(int(args.get("page") or 1), 50))
         except ValueError:
             page_no = 1
-        filters = {k: args.get(k) for k in ("dept_name", "year", "attribute", "funds_band") if args.get(k)}
+        filters = {k: args.get(k) for k in ("dept_group", "year", "attribute", "funds_band") if args.get(k)}
         db = datasette.get_database(database)
         result = await db.execute_fn(lambda conn: _search(conn, args.get("q") or "", args.get("mode") or "hybrid",
                                                           args.get("tab") or "declarations", filters, page_no))

@@ -1,10 +1,13 @@
-"""The served pages in a real browser: Debian's chromium driven by Playwright.
+"""The served pages in a real browser, used as a budget officer would: Debian's chromium driven by
+Playwright against a real `datasette serve` (the fast hash embedder stands in for the model).
 
-Screenshots go to tests/artifacts/. Playwright cannot download its own browser here, so the test
-launches /usr/bin/chromium (installed by `.ci/run`, or `apt-get install chromium`).
+Screenshots go to docs/screenshots/ (the README shows them). Playwright cannot download its own
+browser here, so the test launches /usr/bin/chromium (installed by `.ci/run`, or `apt-get install
+chromium`).
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 from .conftest import ROOT, datasette_server
 
 CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
+SHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
@@ -32,44 +35,141 @@ def browser():
         b.close()
 
 
-def test_home_search_declaration_library_policy(browser, db_copy):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with datasette_server(db_copy) as base:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(base + "/")
-        assert page.url.rstrip("/").endswith("/kb")
-        assert "绩效目标知识库" in page.content()
-        page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+@pytest.fixture(scope="module")
+def site(browser, tmp_path_factory, built_db):
+    db = tmp_path_factory.mktemp("browser") / "kb.db"
+    shutil.copy(built_db, db)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with datasette_server(db) as base:
+        yield base
 
-        # a Chinese search in the declarations table's search box
-        page.goto(base + "/kb/declarations")
-        page.fill("input[name=_search]", "清洁取暖")
+
+@pytest.fixture
+def page(browser, site):
+    p = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield p
+    p.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_home_search_box_to_results_to_declaration(page, site):
+    page.goto(site + "/")
+    assert page.url.rstrip("/").endswith("/kb")
+    page.fill("#home-search input[name=q]", "冬季清洁取暖")
+    page.press("#home-search input[name=q]", "Enter")
+    page.wait_for_selector("#results")
+    cards = page.locator(".card")
+    assert cards.count() >= 1
+    first = cards.first
+    assert "2023冬季清洁取暖专项经费" in first.inner_text()
+    assert first.locator("mark").count() >= 1  # the words highlighted in the excerpt
+    assert "万元" in first.inner_text()
+    assert page.input_value("#search-q") == "冬季清洁取暖"
+    shot(page, "search")
+    first.locator("h3 a").click()
+    page.wait_for_selector("#declaration")
+    assert "2023冬季清洁取暖专项经费" in page.locator("h1").inner_text()
+    assert page.locator("#findings").count() == 1
+    shot(page, "declaration")
+
+
+def test_table_search_box_with_two_words_regression(page, site):
+    """Two words typed into the declarations table's box used to give 0 rows (``"冬季" AND "and" …``)."""
+    for words in ("冬季清洁取暖", "取暖 补贴"):
+        page.goto(site + "/kb/declarations")
+        page.fill("input[name=_search]", words)
         page.press("input[name=_search]", "Enter")
-        page.wait_for_load_state()
-        assert "_search=" in page.url
-        rows = page.locator("table.rows-and-columns tbody tr")
-        assert rows.count() >= 1
-        assert "清洁取暖" in rows.first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+        page.wait_for_selector("#results")
+        assert "/kb/-/search" in page.url
+        assert page.input_value("#search-q") == words  # the words as typed, no quotes
+        names = page.locator(".card h3").all_inner_texts()
+        assert any("取暖" in n for n in names), (words, names)
+        assert '"' not in page.locator("h1").inner_text()
 
-        # open the declaration from the result
-        rows.first.locator("td.col-id a").first.click()
-        page.wait_for_selector("#declaration")
-        assert "2023冬季清洁取暖专项经费" in page.locator("h1").inner_text()
-        grid = page.locator("table.kb-grid")
-        assert "实施期指标值" in grid.inner_text() and "年度指标值" in grid.inner_text()
-        assert "受益村民满意度" in grid.inner_text()
-        assert "阳开产发〔2020〕19号" in page.locator("ul.kb-policies").inner_text()
-        page.screenshot(path=str(ARTIFACTS / "declaration.png"), full_page=True)
 
-        # from the declaration to a cited policy
-        page.locator("ul.kb-policies a", has_text="阳开产发〔2020〕19号").click()
-        page.wait_for_selector("#policy")
-        assert "2023冬季清洁取暖专项经费" in page.inner_text("#policy")
-        page.screenshot(path=str(ARTIFACTS / "policy.png"), full_page=True)
+def test_facets_keep_the_query_and_modes_and_tabs(page, site):
+    page.goto(site + "/kb/-/search?q=" + "补贴")
+    page.wait_for_selector("#facets")
+    total = int(re.search(r"共 (\d+) 个项目", page.inner_text("#results")).group(1))
+    page.locator("#facets a", has_text="一次性项目").first.click()
+    page.wait_for_selector("#results")
+    assert "q=%E8%A1%A5%E8%B4%B4" in page.url and "attribute=" in page.url
+    filtered = int(re.search(r"共 (\d+) 个项目", page.inner_text("#results")).group(1))
+    assert 0 < filtered <= total
+    shot(page, "search_facets")
+    page.select_option("#search-mode", "fulltext")
+    page.click("#search-submit")
+    page.wait_for_selector("#results")
+    assert "mode=fulltext" in page.url
+    page.click("#tab-indicators")
+    page.wait_for_selector("#indicator-results")
+    assert page.locator("#indicator-results mark").count() >= 1
+    shot(page, "search_indicators")
+    page.click("#tab-policies")
+    page.wait_for_selector("#policy-results")
 
-        # the indicator library, faceted by category
-        page.goto(base + "/kb/indicator_library?level2=" + "满意度指标".replace("满意度", "服务对象满意度"))
-        assert "教职工满意度" in page.content()
-        page.screenshot(path=str(ARTIFACTS / "indicator_library.png"), full_page=True)
-        page.close()
+
+def test_no_keyword_hit_shows_the_closest_in_meaning(page, site):
+    page.goto(site + "/kb/-/search?q=自来水")
+    page.wait_for_selector("#results")
+    assert "以下是意思相近的项目" in page.inner_text("#semantic-heading")
+
+
+def test_tables_read_in_chinese(page, site):
+    page.goto(site + "/kb/declarations")
+    headers = page.locator("table.rows-and-columns th").all_inner_texts()
+    assert "项目名称" in " ".join(headers) and "dept_name" not in " ".join(headers)
+    assert not any("项目概况" in h for h in headers)  # narrative columns hidden here
+    assert page.locator("dl.column-descriptions").is_hidden()
+    cells = page.locator("td.col-funds_total").all_inner_texts()
+    assert cells and all("万元" in c for c in cells if c.strip())
+    bands = page.locator("#facet-funds_band li a").all_inner_texts()
+    assert bands and not any(re.match(r"\d ", b) for b in bands)
+    facet_title = page.locator("#facet-funds_band .facet-info-name strong").first.inner_text()
+    assert "资金规模" in facet_title
+    shot(page, "declarations_table")
+    download = page.request.get(site + "/kb/declarations.csv?_size=2&_headers=zh")
+    assert download.body()[:3] == b"\xef\xbb\xbf" and "项目名称" in download.text()
+
+
+def test_similar_and_suggest_pages_link_every_id(page, site):
+    page.goto(site + "/kb/-/search?q=清洁取暖&mode=fulltext")
+    href = page.locator(".card h3 a").first.get_attribute("href")
+    decl_id = href.rsplit("/", 1)[-1]
+    page.goto(site + f"/kb/similar?id={decl_id}")
+    assert "2023冬季清洁取暖专项经费" in page.inner_text(".kb-query-heading")
+    page.goto(site + "/kb/suggest_indicators?q=冬季取暖补贴")
+    links = page.locator("td.col-declarations a")
+    assert links.count() >= 1 and "/kb/declarations/" in links.first.get_attribute("href")
+    assert "三级指标" in " ".join(page.locator("table.rows-and-columns th").all_inner_texts())
+
+
+def test_drafting_page_with_a_pasted_draft(page, site):
+    page.goto(site + "/kb/-/draft")
+    page.fill("#draft-text", "冬季清洁取暖补贴\n对农村居民冬季使用电、天然气等清洁能源取暖给予运行补贴，改善大气环境质量。")
+    page.click("#draft-submit")
+    page.wait_for_selector(".hit")
+    first = page.locator(".hit").first
+    assert "2023冬季清洁取暖专项经费" in first.inner_text()
+    assert "共同关键词" in first.inner_text()
+    assert page.locator("table.kb-suggest").count() >= 1  # the indicators those projects used
+    shot(page, "draft")
+
+
+def test_review_overview_indicator_and_error_pages(page, site):
+    page.goto(site + "/kb/-/review")
+    assert page.locator("svg.kb-chart").count() >= 1
+    shot(page, "review")
+    page.goto(site + "/kb/-/overview")
+    assert page.locator("svg.kb-chart").count() >= 3
+    shot(page, "overview")
+    page.goto(site + "/kb/indicator_library?name=教职工满意度")
+    page.locator("td.col-name a", has_text="教职工满意度").click()
+    page.wait_for_selector(".kb-ind")
+    assert page.locator("svg.kb-chart").count() >= 1
+    shot(page, "indicator")
+    response = page.goto(site + "/kb/declarations/no-such-declaration")
+    assert response.status == 404 and "找不到" in page.inner_text("h1")

@@ -102,3 +102,11 @@ def exact_category(cell: str) -> tuple[str, str] | None:
     if c.endswith("指标") and c[:-2] in LEVEL2_FAMILY:
         return ("l2", c)
     return None
+
+
+def canonical_category(cell: str | None) -> str | None:
+    """A category's canonical name (服务对象满意度 → 服务对象满意度指标, 产出值 → 产出指标); other text as it is."""
+    if not cell:
+        return cell
+    cat = category_of(cell)
+    return cat[1] if cat else cell

@@ -25,7 +25,7 @@ from .snippets import query_words
 
 MODES = {"hybrid": "混合", "fulltext": "全文", "semantic": "语义"}
 TABS = {"declarations": "项目", "indicators": "绩效指标", "policies": "政策文件"}
-FACETS = {"dept_name": "主管部门", "year": "年度", "attribute": "项目属性", "funds_band": "资金规模"}
+FACETS = {"dept_group": "主管部门", "year": "年度", "attribute": "项目属性", "funds_band": "资金规模"}
 FIELD_LABELS = {"name": "项目名称", "overview": "项目概况", "basis": "立项依据", "plan": "实施计划",
                 "goal_period": "总体目标", "necessity": "必要性", "safeguards": "保障措施"}
 CANDIDATES = 200

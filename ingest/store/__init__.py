@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from .. import segment
 from ..records import DECLARATION_FIELDS, Declaration, ParseResult, fingerprint
 from ..text import compact, indicator_key
+from ..form.categories import canonical_category
 from .migrations import migrations
 
 
@@ -248,7 +249,7 @@ def delete_declaration(db: Database, decl_id: str) -> None:
 DECLARATION_COLUMNS = ("id", *DECLARATION_FIELDS, "source_id", "indicator_count", "warning_count", "funds_band",
                        "fingerprint")
 INDICATOR_COLUMNS = ("id", "declaration_id", "period", "level1", "level2", "name", "value", "op", "number", "unit",
-                     "line", "seq", "name_norm", "weight", "nature", "standard")
+                     "line", "seq", "name_norm", "weight", "nature", "standard", "level2_norm")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -281,8 +282,8 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
         base = (conn.execute("select max(rowid) from indicators").fetchone()[0] or 0) + 1
         conn.executemany(_insert_sql("indicators", ("rowid", *INDICATOR_COLUMNS)), [(
             base + seq, f"{decl_id}:{seq}", decl_id, ind.period, ind.level1, ind.level2, ind.name, ind.value, ind.op,
-            ind.number, ind.unit, ind.line, seq, indicator_key(ind.name), ind.weight, ind.nature, ind.standard)
-            for seq, ind in enumerate(d.indicators)])
+            ind.number, ind.unit, ind.line, seq, indicator_key(ind.name), ind.weight, ind.nature, ind.standard,
+            canonical_category(ind.level2)) for seq, ind in enumerate(d.indicators)])
         conn.executemany("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)",
                          [(base + seq, *seg) for seq, seg in enumerate(segments["indicators"])])
     linked: set[str] = set()

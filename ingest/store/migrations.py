@@ -249,3 +249,14 @@ def m008_term_counts(db: Database) -> None:
 def m009_fewer_indicator_indexes(db: Database) -> None:
     # (level1, level2) is the prefix of (level1, level2, name_norm): one index serves both
     db.execute("drop index if exists idx_indicators_level1_level2")
+
+
+@migrations()
+def m010_grouped_facets(db: Database) -> None:
+    # the department as grouped for facets (OCR variants of one name together) and the 二级指标 by
+    # its canonical name (服务对象满意度 and 服务对象满意度指标 together); the printed text stays
+    db["declarations"].add_column("dept_group", str)
+    db["indicators"].add_column("level2_norm", str)
+    db["declarations"].create_index(["dept_group"])
+    db["indicators"].create_index(["level2_norm"])
+    db.execute("update indicators set level2_norm = level2")
