@@ -102,37 +102,43 @@ def parse_only(corpus_dir: Path) -> dict:
 
 def synthetic_vectors(db_path: Path, embedder, anchors: int = 64, noise: float = 0.35, seed: int = 3) -> dict:
     """Vectors for every declaration without running the model N times: the real embeddings of
-    ``anchors`` declarations, each declaration getting an anchor's vector plus seeded noise.
+    ``anchors`` declarations, each declaration getting an anchor's vector plus seeded noise, for the
+    summary, the name and the indicator-name list (what search and similar projects scan).
     Scan costs depend only on the number and size of vectors, so the timings are those of real ones."""
     from sqlite_utils import Database
 
-    from ingest.vectors import encode, iter_items
+    from ingest.vectors import encode, item_id, iter_items
 
     db = Database(db_path)
-    texts = []
+    texts: dict[str, list[str]] = {"declaration": [], "name": [], "indicator_names": []}
     for item in iter_items(db):
-        if item.kind == "declaration":
-            texts.append(item.text)
-        if len(texts) >= anchors:
+        if item.kind in texts and len(texts[item.kind]) < anchors:
+            texts[item.kind].append(item.text)
+        if item.kind == "indicator" and all(len(v) >= anchors for v in texts.values()):
             break
-    base = embedder.embed_documents(texts)
+    bases = {"declaration": embedder.embed_documents(texts["declaration"]),
+             "name": embedder.embed_symmetric(texts["name"]),
+             "indicator_names": embedder.embed_symmetric(texts["indicator_names"])}
     ids = [r[0] for r in db.execute("select id from declarations order by id")]
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     with db.atomic():
-        db.execute("delete from embeddings where kind = 'declaration' and model = ?", [embedder.model_id])
-        rows = []
-        for i, decl_id in enumerate(ids):
-            v = base[i % len(base)] + noise * rng.standard_normal(base.shape[1]).astype(np.float32) / np.sqrt(
-                base.shape[1])
-            v /= np.linalg.norm(v)
-            rows.append((decl_id, "declaration", embedder.model_id, decl_id, b"synthetic", encode(v), "bench"))
-            if len(rows) >= 5000:
-                db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
-                rows = []
-        db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("delete from embeddings where model = ? and kind in ('declaration', 'name', 'indicator_names')",
+                   [embedder.model_id])
+        for kind, base in bases.items():
+            rows = []
+            for i, decl_id in enumerate(ids):
+                v = base[i % len(base)] + noise * rng.standard_normal(base.shape[1]).astype(np.float32) / np.sqrt(
+                    base.shape[1])
+                v /= np.linalg.norm(v)
+                rows.append((item_id(kind, decl_id), kind, embedder.model_id, decl_id, b"synthetic", encode(v), "bench"))
+                if len(rows) >= 5000:
+                    db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
+                    rows = []
+            db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
     db.conn.close()
-    return {"vectors": len(ids), "dim": int(base.shape[1]), "insert_seconds": round(time.perf_counter() - t0, 2)}
+    return {"vectors": len(ids) * len(bases), "dim": int(bases["declaration"].shape[1]),
+            "insert_seconds": round(time.perf_counter() - t0, 2)}
 
 
 def embedding_overhead(corpus_dir: Path, work: Path, embedder, files: int = 2) -> dict:
@@ -152,12 +158,15 @@ def embedding_overhead(corpus_dir: Path, work: Path, embedder, files: int = 2) -
     texts = [it.text for it in iter_items(db)]
     declarations = db["declarations"].count
     embedder.embed_documents(texts[:64])  # warm up
+    # the reference: every item's text through the model, as embedding worked before (one encode per item)
     raw, _ = timed(lambda: embedder.model.encode(texts, prompt=embedder.prompts()[1], batch_size=64,
                                                  normalize_embeddings=True, show_progress_bar=False))
     ours, n = timed(lambda: embed_pending(db, embedder))
+    distinct = db.execute("select count(distinct content_hash) from embeddings").fetchone()[0]
     db.conn.close()
-    return {"declarations": declarations, "items": n, "raw_encode_seconds": round(raw, 2),
-            "pipeline_seconds": round(ours, 2), "overhead_ratio": round(ours / raw, 3),
+    return {"declarations": declarations, "items": n, "distinct_texts": distinct,
+            "raw_encode_seconds": round(raw, 2), "raw_items_per_s": round(len(texts) / raw, 1),
+            "pipeline_seconds": round(ours, 2), "speedup": round(raw / ours, 2),
             "items_per_s": round(n / ours, 1), "declarations_per_s": round(declarations / ours, 2)}
 
 
@@ -209,10 +218,16 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     from ingest.query import search_declarations
     from ingest.vectors import load_index
 
+    from ingest.query import cache
+
+    def uncached(fn, *a):
+        cache.clear()  # measure the work, not the answer cache (the load test measures with it)
+        return timed(fn, *a)[0]
+
     db = Database(db_path)
     out: dict = {}
     search_declarations(db, queries[0], 10)
-    fts = [timed(search_declarations, db, q, 10)[0] for q in queries]
+    fts = [uncached(search_declarations, db, q, 10) for q in queries]
     out["fts"] = {"p50_ms": pct(fts, 50), "p95_ms": pct(fts, 95)}
     ds = asyncio.run(datasette_search(db_path, queries))
     out["datasette_search"] = {"p50_ms": pct(ds, 50), "p95_ms": pct(ds, 95)}
@@ -235,7 +250,7 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
 
         plain.append(timed(brute)[0])
         embedder.queries.clear()
-        e2e.append(timed(query.semantic_search, db, embedder, q, 10)[0])
+        e2e.append(uncached(query.semantic_search, db, embedder, q, 10))
     out["semantic"] = {
         "vectors": n, "dim": dim, "bytes": int(index.matrix.nbytes), "floor_ms": round(floor_ms, 3),
         "scan_p50_ms": pct(scan, 50), "scan_p95_ms": pct(scan, 95),
@@ -246,11 +261,27 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     hybrid = []
     for q in queries:
         embedder.queries.clear()
-        hybrid.append(timed(query.hybrid_search, db, embedder, q, 10)[0])
+        hybrid.append(uncached(query.hybrid_search, db, embedder, q, 10))
     out["hybrid"] = {"p50_ms": pct(hybrid, 50), "p95_ms": pct(hybrid, 95)}
     ids = [r[0] for r in db.execute("select id from declarations order by random() limit ?", [len(queries)])]
-    sims = [timed(query.similar, db, embedder.model_id, i, 10)[0] for i in ids]
-    out["similar"] = {"p50_ms": pct(sims, 50), "p95_ms": pct(sims, 95)}
+    query.similar(db, embedder.model_id, ids[0], 10)  # load the centred vectors once
+    sims = [uncached(query.similar, db, embedder.model_id, i, 10) for i in ids]
+    from ingest.query.similarity import load_profiles
+
+    prof = load_profiles(db, embedder.model_id)
+    sim_bytes = sum(m.nbytes for m in prof.vectors.values())
+    sim_floor = sim_bytes / (bandwidth * 1e9) * 1000
+    drafts = [r[0] for r in db.execute("select name || char(10) || coalesce(overview, '') from declarations"
+                                       " order by random() limit ?", [max(5, len(queries) // 4)])]
+    draft_times, draft_encode = [], []
+    for text in drafts:
+        d = query.read_draft(text=text)
+        draft_times.append(uncached(query.similar_to_draft, db, embedder, d, 10))
+        draft_encode.append(timed(lambda: (embedder.embed_documents([text]), embedder.embed_symmetric([text[:80]])))[0])
+    out["similar"] = {"p50_ms": pct(sims, 50), "p95_ms": pct(sims, 95), "floor_ms": round(sim_floor, 3),
+                      "p95_over_floor": round(pct(sims, 95) / sim_floor, 2) if sim_floor else None,
+                      "draft_p50_ms": pct(draft_times, 50), "draft_p95_ms": pct(draft_times, 95),
+                      "draft_encode_p50_ms": pct(draft_encode, 50)}
     db.conn.close()
     return out
 
@@ -299,7 +330,10 @@ def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
             alone[name] = loadtest.run_load(base, args.clients, args.load_seconds / 2, {name: loadtest.MIX[name]},
                                             queries=loadtest.queries_from_db(db_path, 300, seed=23))
         load["server_peak_rss_mb"] = loadtest.peak_rss_mb(proc.pid)
+        pages = loadtest.run_load(base, 2, args.load_seconds / 2, loadtest.PAGES,
+                                  queries=loadtest.queries_from_db(db_path, 300, seed=31))
     result["load"] = load
+    result["pages"] = pages
     result["load_alone"] = alone
     print(loadtest.format_report(load), file=sys.stderr)
     for name, r in alone.items():
@@ -322,7 +356,10 @@ def table(results: dict) -> str:
                                                           f"{r['semantic']['end_to_end_p95_ms']}",
          "", lambda r: f"query encode p50 {r['semantic']['encode_p50_ms']}"),
         ("hybrid p50 / p95 (ms)", lambda r: f"{r['hybrid']['p50_ms']} / {r['hybrid']['p95_ms']}", "", lambda r: ""),
-        ("similar p50 / p95 (ms)", lambda r: f"{r['similar']['p50_ms']} / {r['similar']['p95_ms']}", "", lambda r: ""),
+        ("similar, stored declaration p50 / p95 (ms)", lambda r: f"{r['similar']['p50_ms']} / {r['similar']['p95_ms']}",
+         "≤ 1.5× floor", lambda r: f"floor {r['similar']['floor_ms']} (3 vector sets); ratio {r['similar']['p95_over_floor']}×"),
+        ("similar, pasted draft p50 / p95 (ms)", lambda r: f"{r['similar']['draft_p50_ms']} / {r['similar']['draft_p95_ms']}",
+         "≤ 1.5× floor + encode", lambda r: f"encode p50 {r['similar']['draft_encode_p50_ms']}"),
         ("HTTP, 8 clients, all endpoints (req/s, p95 ms)",
          lambda r: f"{r['load']['requests_per_s']}, {r['load']['p95_ms']}", "", lambda r: f"errors {r['load']['errors']}"),
         ("HTTP full-text search endpoint alone, 8 clients (req/s, p95 ms)",
@@ -334,6 +371,10 @@ def table(results: dict) -> str:
         ("review, all rules on every declaration (s; share of ingest)",
          lambda r: f"{r['review']['seconds']}; {r['review']['share_of_ingest']:.0%}" if r.get("review") else "—",
          "≤ 10% of ingest", lambda r: f"{r['review']['findings']} findings" if r.get("review") else ""),
+        ("pages, 2 clients: search page / declarations table with facets, p95 (ms)",
+         lambda r: f"{r['pages']['endpoints']['search page']['p95_ms']} / "
+                   f"{r['pages']['endpoints']['declarations table']['p95_ms']}" if r.get("pages") else "—",
+         "p95 ≤ 300", lambda r: f"errors {r['pages']['errors']}" if r.get("pages") else ""),
         ("database size (MB)", lambda r: r["db_mb"], "", lambda r: f"before vectors {r['db_mb_before_vectors']}"),
         ("peak memory: build / serve (MB)", lambda r: f"{r['ingest']['peak_rss_mb']} / {r['load']['server_peak_rss_mb']:.0f}",
          "", lambda r: ""),
@@ -344,9 +385,10 @@ def table(results: dict) -> str:
     for name, value, target, ref in rows:
         lines.append(f"| {name} | " + " | ".join(str(value(r)) for r in sizes) + f" | {target} | {ref(sizes[-1])} |")
     e = results["embedding"]
-    lines.append(f"| embeddings (declarations/s, items/s) | {e['declarations_per_s']}, {e['items_per_s']} "
-                 + "| " * (len(sizes) - 1) + f"| overhead ≤ 1.1× | pipeline {e['pipeline_seconds']} s vs raw encode "
-                 f"{e['raw_encode_seconds']} s on {e['items']} texts: {e['overhead_ratio']}× |")
+    lines.append(f"| embeddings, first {e['declarations']} declarations (declarations/s, items/s) | "
+                 f"{e['declarations_per_s']}, {e['items_per_s']} " + "| " * (len(sizes) - 1)
+                 + f"| ≥ 5× raw | raw encode of every item: {e['raw_items_per_s']} items/s; {e['items']} items, "
+                 f"{e['distinct_texts']} distinct texts; speedup {e['speedup']}× |")
     return "\n".join(lines)
 
 

@@ -33,8 +33,13 @@ MIX = {
     "search (hybrid)": "/kb/search.json?_shape=array&q={q}",
     "semantic": "/kb/semantic_search.json?_shape=array&q={q}",
     "table _search": "/kb/declarations.json?_shape=objects&_size=10&_search={q}",
-    "facets": "/kb/declarations.json?_shape=objects&_size=10&_facet=dept_name&_facet=funds_band&_facet=year",
+    "facets": "/kb/declarations.json?_shape=objects&_size=10&_facet=dept_group&_facet=funds_band&_facet=year",
     "indicator library": "/kb/indicator_library.json?_shape=objects&_size=20&_facet=level1&_facet=level2",
+}
+# the HTML pages a budget officer opens most
+PAGES = {
+    "search page": "/kb/-/search?q={q}",
+    "declarations table": "/kb/declarations?_size=20",
 }
 
 
@@ -189,7 +194,7 @@ def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_
                 resp = conn.getresponse()
                 body = resp.read()
                 ok = 200 <= resp.status < 300
-                if ok:
+                if ok and ".json" in path:
                     json.loads(body)
             except (OSError, http.client.HTTPException, ValueError) as e:
                 ok, body = False, repr(e).encode()

@@ -67,6 +67,14 @@ def _declaration_hit(r: dict, query: str) -> DeclarationHit:
 
 
 def search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit]:
+    """Declarations best first (see :func:`_search_declarations`); repeated queries answered from a cache."""
+    from .cache import cached
+
+    return [DeclarationHit(**h.__dict__) for h in cached(
+        db, ("declarations", query, limit), lambda: _search_declarations(db, query, limit))]
+
+
+def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit]:
     """Declarations best first: those containing every query word, by bm25, then (if fewer than
     ``limit``) those containing some of them.
 

@@ -15,6 +15,14 @@ VECTOR_WEIGHT = 0.5
 
 
 def hybrid_search(db, embedder: Embedder, query: str, limit: int = 10, depth: int = 50) -> list[DeclarationHit]:
+    """Full-text and vector ranks fused; repeated queries answered from a cache."""
+    from .cache import cached
+
+    return [DeclarationHit(**h.__dict__) for h in cached(
+        db, ("hybrid", embedder.model_id, query, limit, depth), lambda: _hybrid(db, embedder, query, limit, depth))]
+
+
+def _hybrid(db, embedder: Embedder, query: str, limit: int, depth: int) -> list[DeclarationHit]:
     fulltext = search_declarations(db, query, depth)
     snippets = {h.id: h.snippet for h in fulltext}
     index = load_index(db, embedder.model_id, "declaration")

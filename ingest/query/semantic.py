@@ -13,8 +13,12 @@ def semantic_search(db, embedder: Embedder, query: str, limit: int = 10, kind: s
     """Declarations (``kind="declaration"``), their policy basis (``"basis"``) or indicators (``"indicator"``)."""
     if kind not in DECORATE:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(DECORATE)}")
-    index = load_index(db, embedder.model_id, kind)
-    if not query.strip() or not index.ids:
-        return []
-    hits = index.top(embedder.embed_queries([query])[0], limit)
-    return DECORATE[kind](db, hits)
+    from .cache import cached
+
+    def compute():
+        index = load_index(db, embedder.model_id, kind)
+        if not query.strip() or not index.ids:
+            return []
+        return DECORATE[kind](db, index.top(embedder.embed_queries([query])[0], limit))
+
+    return [type(h)(**h.__dict__) for h in cached(db, ("semantic", embedder.model_id, kind, query, limit), compute)]
