@@ -77,6 +77,7 @@ class BuildReport:
     embed_error: str | None = None
     derived_refreshed: bool = False
     review: object | None = None  # a review.ReviewReport when findings were brought up to date
+    review_seconds: float = 0.0  # spent on review rules during this build
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -178,7 +179,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                         _set_state(db, "derived_stale", 1)
                         if stored.declaration_ids:
                             # reviewed while the workers parse the next files (corpus rules: at the end)
-                            review(db, ids=stored.declaration_ids, corpus=False)
+                            report.review_seconds += review(db, ids=stored.declaration_ids, corpus=False).seconds
                 bar.update(1)
     finally:
         batch.close()
@@ -190,6 +191,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         report.embedded, report.embed_error = _embed(db, embedder, progress)
     with db.atomic():
         report.review = _review(db, embedder, report, progress)
+        report.review_seconds += report.review.seconds if report.review is not None else 0.0
         _set_state(db, "derived_stale", 0)
     db.execute("pragma wal_checkpoint(truncate)")
     return report

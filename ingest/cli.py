@@ -112,7 +112,8 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         f"{db_path}：共 {counts['declarations']} 张申报表、{counts['indicators']} 个指标、{counts['policies']} 份政策文件、"
         f"{counts['parse_warnings']} 条解析警告、{counts['findings']} 条审核发现"
         f"（本次：{report.count('ingested') + report.count('replaced')} 个新增或变化的文件共 {report.declarations} 张申报表，"
-        f"{report.count('unchanged')} 个未变化，{report.count('duplicate')} 个重复，{report.count('failed')} 个失败）")
+        f"{report.count('unchanged')} 个未变化，{report.count('duplicate')} 个重复，{report.count('failed')} 个失败；"
+        f"审核检查用时 {report.review_seconds:.1f} 秒）")
     if report.failed or report.embed_error:
         sys.exit(1)  # the declarations that could be read are stored all the same
 

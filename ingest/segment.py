@@ -108,16 +108,21 @@ def declaration_columns(d) -> dict:
 
     ``declaration``: name, dept, overview, basis, necessity, safeguards, plan, goals, indicators
     (the 实施期 indicators' names and values, all of them if none is 实施期); ``indicators``: per
-    indicator (name, category, value).
+    indicator (name, category, value); ``profile``: what similar-project ranking compares
+    (``profiles.profile``).
     """
+    from .profiles import profile
+
     goals = " ".join(x for x in (d.goal_period, d.goal_annual) if x)
     shown = [i for i in d.indicators if i.period == "实施期"] or d.indicators
+    declaration = [
+        seg_index(d.name), seg_index(" ".join(x for x in (d.dept_name, d.implementer) if x)),
+        seg_index(d.overview), seg_index(d.basis), seg_index(d.necessity), seg_index(d.safeguards),
+        seg_index(d.plan), seg_index(goals),
+        " ".join(x for i in shown for x in (seg_index(i.name), seg_index(i.value)) if x)]
     return {
-        "declaration": [
-            seg_index(d.name), seg_index(" ".join(x for x in (d.dept_name, d.implementer) if x)),
-            seg_index(d.overview), seg_index(d.basis), seg_index(d.necessity), seg_index(d.safeguards),
-            seg_index(d.plan), seg_index(goals),
-            " ".join(x for i in shown for x in (seg_index(i.name), seg_index(i.value)) if x)],
+        "declaration": declaration,
+        "profile": profile(d, declaration),
         "indicators": [(seg_index(i.name), seg_index(" ".join(x for x in (i.level1, i.level2) if x)),
                         seg_index(i.value)) for i in d.indicators],
     }

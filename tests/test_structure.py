@@ -9,7 +9,7 @@ LAYERS = [
     {"text", "records"},
     {"readers"},
     {"form"},
-    {"segment"},
+    {"segment", "profiles", "sectors"},
     {"store"},
     {"library", "embedders", "model_e5"},
     {"vectors"},

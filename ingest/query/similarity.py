@@ -34,19 +34,17 @@ import numpy as np
 
 from ..text import compact, indicator_key
 from ..vectors import database_path, load_index
-from . import sectors
+from .. import profiles, sectors
 from .results import DeclarationHit, DeclarationNotFound, rows
 
 FEATURES = ("name", "summary", "indicator_names", "terms", "function", "spending", "names", "policies", "dept")
 VECTOR_KINDS = {"name": "name", "summary": "declaration", "indicator_names": "indicator_names"}
 WEIGHTS_FILE = Path(__file__).with_name("similarity_weights.json")
-CANDIDATES = 150  # from the vector scan; the full-text query adds up to FTS_CANDIDATES more
-FTS_CANDIDATES = 50
+CANDIDATES = 60  # from the vector scan; the full-text query adds up to FTS_CANDIDATES more
+FTS_CANDIDATES = 20
 BANDS = ((60, "很相似"), (30, "相关"), (0, "较远"))
 CUTOFF = 15  # results below this score are left out unless asked for
-# full-text columns and how much a word in each counts
-FIELDS = {"name": 3.0, "dept": 0.5, "overview": 2.0, "basis": 1.0, "necessity": 1.0, "safeguards": 0.5, "plan": 1.0,
-          "goals": 1.0, "indicators": 1.0}
+FIELDS = profiles.FIELDS
 
 
 def _weights() -> tuple[dict[str, float], float]:
@@ -137,7 +135,7 @@ class Profile:
     """One side of a comparison: a stored declaration or a draft."""
     id: str | None
     vectors: dict[str, np.ndarray | None]  # feature → centred vector
-    words: Counter  # token → field-weighted count
+    words: dict[str, float]  # token → 1 + log(field-weighted count)
     function: np.ndarray
     spending: np.ndarray
     names: set[str]
@@ -146,37 +144,71 @@ class Profile:
     labels: dict[str, str] = field(default_factory=dict)  # policy id → title, for the reasons
 
 
-_TOKEN = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]+$")
-
-
-def _words(columns: dict[str, str | None]) -> Counter:
-    out: Counter = Counter()
-    for col, text in columns.items():
-        w = FIELDS.get(col, 1.0)
-        for t in (text or "").split():
-            if _TOKEN.match(t):
-                out[t] += w
-    return out
+_words = profiles.words
 
 
 def _dept(name: str | None) -> str:
     return compact(name or "")
 
 
-def stored_profiles(db, prof: Profiles, ids: list[str]) -> dict[str, Profile]:
-    """Profiles of stored declarations, read in one query per table."""
+def stored_profiles(db, prof: Profiles, ids: list[str], details: bool = True) -> dict[str, Profile]:
+    """Profiles of stored declarations: their vectors, the profile stored with them (words, function,
+    spending) and department; with ``details``, their indicator names and policies too (what the
+    reasons name); read in one query per table."""
     if not ids:
         return {}
+    out: dict[str, Profile] = {}
+    for start in range(0, len(ids), 500):
+        out.update(_stored_profiles(db, prof, ids[start:start + 500], details))
+    return out
+
+
+def add_details(db, found: dict[str, Profile], ids: list[str]) -> None:
+    """Indicator names and policies of these profiles (for the reasons of the results shown)."""
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    for decl_id, key in db.execute(
+            f"select declaration_id, name_norm from indicators where declaration_id in ({marks})", ids):
+        if key and decl_id in found:
+            found[decl_id].names.add(key)
+    for decl_id, pid, title in db.execute(
+            f"select dp.declaration_id, p.id, coalesce(p.title, p.doc_number) from declaration_policies dp"
+            f" join policies p on p.id = dp.policy_id where dp.declaration_id in ({marks})", ids):
+        if decl_id in found:
+            found[decl_id].policies.add(pid)
+            found[decl_id].labels[pid] = title
+
+
+def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool) -> dict[str, Profile]:
     marks = ",".join("?" * len(ids))
     out = {}
-    ind_names: dict[str, list[str]] = {}
     names: dict[str, set] = {}
-    for decl_id, name, key in db.execute(
-            f"select declaration_id, name, name_norm from indicators where declaration_id in ({marks})", ids):
+    n_f, n_s = len(sectors.FUNCTIONS), len(sectors.SPENDING)
+    for decl_id, dept, words, function, spending in db.execute(
+            f"select d.id, d.dept_name, p.words, p.function, p.spending from declarations d"
+            f" left join similarity_profiles p on p.declaration_id = d.id where d.id in ({marks})", ids):
+        if words is None:  # stored before profiles were: computed now from its search row
+            continue
+        out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS}, json.loads(words),
+                               profiles.vector(function, n_f), profiles.vector(spending, n_s),
+                               names.get(decl_id, set()), set(), _dept(dept))
+    missing = [i for i in ids if i not in out]
+    if missing:
+        out.update(_computed_profiles(db, prof, missing, names))
+    if details:
+        add_details(db, out, ids)
+    return out
+
+
+def _computed_profiles(db, prof: Profiles, ids: list[str], names: dict[str, set]) -> dict[str, Profile]:
+    marks = ",".join("?" * len(ids))
+    ind_names: dict[str, list[str]] = {}
+    for decl_id, name in db.execute(
+            f"select declaration_id, name from indicators where declaration_id in ({marks})", ids):
         ind_names.setdefault(decl_id, []).append(name or "")
-        if key:
-            names.setdefault(decl_id, set()).add(key)
     cols = list(FIELDS)
+    out = {}
     for r in rows(db.execute(
             f"select d.id, d.name as raw_name, d.dept_name, d.overview as raw_overview, d.plan as raw_plan,"
             f" d.goal_period, d.goal_annual, {', '.join('f.' + c for c in cols)} from declarations d"
@@ -184,15 +216,9 @@ def stored_profiles(db, prof: Profiles, ids: list[str]) -> dict[str, Profile]:
         text = " ".join(x or "" for x in (r["raw_overview"], r["raw_plan"], r["goal_period"] or r["goal_annual"],
                                           " ".join(ind_names.get(r["id"], []))))
         out[r["id"]] = Profile(
-            r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, _words({c: r[c] for c in cols}),
+            r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, profiles.tf_weights(_words({c: r[c] for c in cols})),
             sectors.function_of(r["dept_name"], r["raw_name"], text), sectors.spending_of(r["raw_name"], text),
             names.get(r["id"], set()), set(), _dept(r["dept_name"]))
-    for decl_id, pid, title in db.execute(
-            f"select dp.declaration_id, p.id, coalesce(p.title, p.doc_number) from declaration_policies dp"
-            f" join policies p on p.id = dp.policy_id where dp.declaration_id in ({marks})", ids):
-        if decl_id in out:
-            out[decl_id].policies.add(pid)
-            out[decl_id].labels[pid] = title
     return out
 
 
@@ -257,21 +283,25 @@ def _overlap(a: set, b: set, weight) -> tuple[float, list]:
     return sum(weight(x) ** 2 for x in shared) / (wa * wb), sorted(shared, key=lambda x: (-weight(x), x))
 
 
-def _tfidf(words: Counter, idf: dict[str, float]) -> tuple[dict[str, float], float]:
-    vec = {t: (1 + math.log(c)) * idf[t] for t, c in words.items() if c > 0}
+def _tfidf(words: dict[str, float], idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    """Term weights (1 + log count, stored) times rarity, and the vector's length."""
+    vec = {t: w * idf[t] for t, w in words.items()}
     return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
 
 # ------------------------------------------------------------------ the comparison
 
-def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None) -> tuple[dict[str, float], dict]:
-    """Every signal for one pair, and the reasons (what the two share)."""
+def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None, reasons: bool = True,
+            idf: dict[str, float] | None = None) -> tuple[dict[str, float], dict]:
+    """Every signal for one pair, and (``reasons``) what the two share. ``idf`` may hold the rarity
+    of every word of both already (a ranking looks them up once for all candidates)."""
     f = {}
     for feature in VECTOR_KINDS:
         a, b = q.vectors.get(feature), c.vectors.get(feature)
         f[feature] = float(a @ b) if a is not None and b is not None else 0.0
     cache = _tf if _tf is not None else {}
-    idf = rarity.terms(set(q.words) | set(c.words))
+    if idf is None:
+        idf = rarity.terms(set(q.words) | set(c.words))
     qv = cache.get(id(q)) or cache.setdefault(id(q), _tfidf(q.words, idf))
     cv = _tfidf(c.words, idf)
     shared = [t for t in qv[0] if t in cv[0]]
@@ -281,10 +311,11 @@ def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None) -> 
     f["names"], names = _overlap(q.names, c.names, rarity.names)
     f["policies"], policies = _overlap(q.policies, c.policies, rarity.policies)
     f["dept"] = 1.0 if q.dept and q.dept == c.dept else 0.0
-    reasons = {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
+    if not reasons:
+        return f, {}
+    return f, {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
                "shared_terms": _shown_terms(shared, qv[0], cv[0], q.dept), "same_dept": bool(f["dept"]),
                "function": sectors.main_function(c.function) if f["function"] >= 0.8 else None}
-    return f, reasons
 
 
 # words any declaration uses: shared, they say nothing to a reader about why two projects are alike
@@ -361,17 +392,23 @@ def candidates(db, prof: Profiles, q: Profile, rarity: Rarity) -> list[str]:
 def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclude: set[str]) -> list[SimilarHit]:
     rarity = Rarity(db)
     ids = [c for c in candidates(db, prof, q, rarity) if c not in exclude]
-    profiles = stored_profiles(db, prof, ids)
+    # indicator names and policies weigh nothing in the fitted model: read only for the reasons shown
+    details = bool(WEIGHTS.get("names") or WEIGHTS.get("policies"))
+    found = stored_profiles(db, prof, ids, details=details)
+    idf = rarity.terms(set(q.words).union(*(p.words for p in found.values())))
     scored = []
     tf: dict = {}
     for cid in ids:
-        c = profiles.get(cid)
+        c = found.get(cid)
         if c is None:
             continue
-        f, reasons = compare(rarity, q, c, tf)
-        scored.append((probability(f), cid, f, reasons))
+        f, _ = compare(rarity, q, c, tf, reasons=False, idf=idf)
+        scored.append((probability(f), cid, f))
     scored.sort(key=lambda x: (-x[0], x[1]))
-    scored = [s for s in scored if cutoff is None or 100 * s[0] >= cutoff][:limit]
+    scored = [x for x in scored if cutoff is None or 100 * x[0] >= cutoff][:limit]
+    if not details:
+        add_details(db, found, [cid for _p, cid, _f in scored])
+    scored = [(p, cid, *compare(rarity, q, found[cid], tf, idf=idf)) for p, cid, _f in scored]
     if not scored:
         return []
     marks = ",".join("?" * len(scored))
@@ -468,7 +505,7 @@ def draft_profile(db, embedder, prof: Profiles, draft: Draft) -> Profile:
     columns = {"name": draft.name, "dept": draft.dept_name, "overview": draft.overview, "basis": draft.basis,
                "necessity": draft.necessity, "plan": draft.plan, "goals": draft.goal,
                "indicators": " ".join(x for *_x, n, v in draft.indicators for x in (n, v) if x)}
-    words = _words({k: segment.seg_index(v) for k, v in columns.items()})
+    words = profiles.tf_weights(_words({k: segment.seg_index(v) for k, v in columns.items()}))
     text = " ".join(x or "" for x in (draft.overview, draft.plan, draft.goal, " ".join(names)))
     return Profile(None, vectors, words, sectors.function_of(draft.dept_name, draft.name, text),
                    sectors.spending_of(draft.name, text), {indicator_key(n) for n in names},

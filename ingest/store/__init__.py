@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,6 +244,7 @@ def delete_declaration(db: Database, decl_id: str) -> None:
         db.execute("delete from embeddings where declaration_id = ?", [decl_id])
     if "findings" in db.table_names():
         db.execute("delete from findings where declaration_id = ?", [decl_id])
+    db.execute("delete from similarity_profiles where declaration_id = ?", [decl_id])
     db["declarations"].delete_where("id = ?", [decl_id])
 
 
@@ -298,6 +300,11 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
     conn.execute(
         "insert into declarations_fts(rowid, name, dept, overview, basis, necessity, safeguards, plan, goals, indicators)"
         " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [rowid, *segments["declaration"]])
+    prof = segments.get("profile")
+    if prof is not None:
+        conn.execute("insert or replace into similarity_profiles (declaration_id, words, function, spending)"
+                     " values (?, ?, ?, ?)", [decl_id, json.dumps(prof["words"], ensure_ascii=False),
+                                              prof["function"], prof["spending"]])
     return len(d.indicators), len(linked)
 
 

@@ -260,3 +260,11 @@ def m010_grouped_facets(db: Database) -> None:
     db["declarations"].create_index(["dept_group"])
     db["indicators"].create_index(["level2_norm"])
     db.execute("update indicators set level2_norm = level2")
+
+
+@migrations()
+def m011_similarity_profiles(db: Database) -> None:
+    # per declaration, what similar-project ranking compares: field-weighted words (JSON) and the
+    # function and spending-kind distributions (float32), computed when the declaration is stored
+    db["similarity_profiles"].create({"declaration_id": str, "words": str, "function": bytes, "spending": bytes},
+                                     pk="declaration_id")
