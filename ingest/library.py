@@ -66,7 +66,8 @@ def department_groups(names: dict[str, int]) -> dict[str, str]:
     Names are compared only with names of about the same length sharing their first two characters."""
     groups: dict[str, str] = {}
     reps: dict[str, list[str]] = {}  # bucket → representatives, most frequent first
-    for name, _n in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])):
+    # most frequent first; on a tie the shorter (a misread more often adds a character than drops one)
+    for name, _n in sorted(names.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0])):
         key = compact(name)
         bucket = reps.setdefault(key[:2], [])
         found = None
