@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8001
 DATA := $(wildcard data/*.txt)
 
-.PHONY: serve test test-fast bench fuzz loadtest loadtest-hostile model clean
+.PHONY: serve test test-fast bench fuzz screenshots loadtest loadtest-hostile model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# the README's screenshots, taken by the browser tests
+screenshots: $(STAMP)
+	KB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_browser.py
 
 fuzz: $(STAMP)
 	$(BIN)/pytest -q tests/test_fuzz.py --fuzz

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -208,13 +208,16 @@ _warming: list[threading.Thread] = []
 _warm_lock = threading.Lock()
 
 
-def warm_in_background(name_or_path: str | None = None) -> None:
-    """Load the model in a background thread (once per process), so a later query does not wait."""
+def warm_in_background(name_or_path: str | None = None, then: Callable[[], object] | None = None) -> None:
+    """Load the model in a background thread (once per process), so a later query does not wait;
+    ``then`` runs in the same thread once the model is loaded (e.g. loading vector indexes)."""
     import logging
 
     def warm():
         try:
             get_embedder(name_or_path).embed_queries(["绩效目标"])
+            if then is not None:
+                then()
         except Exception as e:  # noqa: BLE001 - reported again when a query needs the model
             logging.getLogger("kb").warning("向量模型预加载失败 (model warm-up failed): %s", e)
 
@@ -223,6 +226,12 @@ def warm_in_background(name_or_path: str | None = None) -> None:
             t = threading.Thread(target=warm, name="kb-warm-model", daemon=True)
             _warming.append(t)
             t.start()
+
+
+def is_warming() -> bool:
+    """Whether a background load started by :func:`warm_in_background` is still running."""
+    with _warm_lock:
+        return any(t.is_alive() for t in _warming)
 
 
 def is_ready(name_or_path: str | None = None) -> bool:

@@ -52,6 +52,10 @@ class StatementTimeLimit(Exception):
     """A project function was called after its statement's time limit."""
 
 
+class ModelLoading(Exception):
+    """A query needing the embedding model arrived while it was still loading."""
+
+
 # The time limit of the statement running on this thread (Datasette sets one per query). Datasette
 # checks it every 1,000 SQLite steps, so a costly function called once per row would run long past
 # it; the project's functions check it on every call instead.
@@ -85,6 +89,21 @@ def _check_time() -> None:
     at = getattr(_deadline, "at", None)
     if at is not None and time.perf_counter() > at:
         raise StatementTimeLimit("查询超时 (the query took longer than the time limit)")
+
+
+def _embedder():
+    """The embedder, waiting for a background model load only as long as the statement's time
+    budget allows: a query arriving while the model loads gets a clear error (not cached), never a
+    thread blocked for the whole load."""
+    from ingest.embedders import get_embedder, is_ready, is_warming, warm_in_background
+
+    if not is_ready():
+        warm_in_background()
+        while not is_ready() and is_warming():
+            if getattr(_deadline, "at", None) is not None and time.perf_counter() > _deadline.at:
+                raise ModelLoading("语义模型正在加载，请几秒后再试 (the embedding model is loading; try again shortly)")
+            time.sleep(0.05)
+    return get_embedder()
 
 
 def _k(k) -> int:
@@ -137,11 +156,11 @@ def _functions(conn):
     def semantic(q, kind="declaration", k=10):
         if kind not in ("declaration", "basis", "indicator"):
             return "[]"
-        hits = query.semantic_search(conn, get_embedder(), _q(q), _k(k), kind)
+        hits = query.semantic_search(conn, _embedder(), _q(q), _k(k), kind)
         return _pairs(hits, "indicator_id" if kind == "indicator" else "id")
 
     def hybrid(q, k=10):
-        return _pairs(query.hybrid_search(conn, get_embedder(), _q(q), _k(k)))
+        return _pairs(query.hybrid_search(conn, _embedder(), _q(q), _k(k)))
 
     def similar(decl_id, k=10):
         try:
@@ -152,7 +171,7 @@ def _functions(conn):
                            for h in hits], ensure_ascii=False)
 
     def suggest(q, k=30):
-        return _objects(query.suggest_indicators(conn, get_embedder(), _q(q), 5, _k(k)))
+        return _objects(query.suggest_indicators(conn, _embedder(), _q(q), 5, _k(k)))
 
     def search_indicators(q, k=50):
         return _objects(query.search_indicators(conn, _q(q), _k(k)))
@@ -190,26 +209,42 @@ def startup(datasette):
     if os.environ.get("KB_WARM", "1") == "0":
         return
 
-    async def has_vectors() -> bool:
+    async def with_vectors() -> list[str]:
         from ingest.embedders import get_embedder
 
         model = get_embedder().model_id
+        paths = []
         for name, db in datasette.databases.items():
-            if name.startswith("_"):
+            if name.startswith("_") or not db.path:
                 continue
             try:
                 row = (await db.execute("select 1 from embeddings where model = ? limit 1", [model])).first()
             except Exception:  # noqa: BLE001 - a database without the table: nothing to warm
                 continue
             if row:
-                return True
-        return False
+                paths.append(db.path)
+        return paths
+
+    def load_indexes(paths: list[str]) -> None:
+        """The vector matrices too, so the first semantic query or suggestion does not load them."""
+        from ingest.embedders import get_embedder
+        from ingest.vectors import load_index
+
+        model = get_embedder().model_id
+        for path in paths:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                for kind in ("declaration", "indicator", "basis"):
+                    load_index(conn, model, kind)
+            finally:
+                conn.close()
 
     async def inner():
-        if await has_vectors():
+        paths = await with_vectors()
+        if paths:
             from ingest.embedders import warm_in_background
 
-            warm_in_background()
+            warm_in_background(then=lambda: load_indexes(paths))
 
     return inner
 
@@ -233,7 +268,7 @@ def asgi_wrapper(datasette):
     the FTS index and any input is safe (quoted words, never FTS syntax)."""
 
     def wrap(app):
-        app = _excel_csv(app)
+        app = _response_cache(_excel_csv(app), datasette)
 
         async def segmenting_app(scope, receive, send):
             if scope.get("type") == "http" and scope.get("path", "").rstrip("/") == "/kb/declarations":
@@ -278,6 +313,65 @@ HIDDEN_DECLARATION_COLUMNS = ("overview", "basis", "necessity", "safeguards", "p
                               "title", "fingerprint", "first_line", "last_line", "pages", "amount_unit", "responsible",
                               "contact", "phone", "filed_at", "period_start", "period_end", "implementer", "category",
                               "dept_group")
+RESPONSE_CACHE_SIZE = 4096
+RESPONSE_CACHE_MAX_BODY = 512 * 1024
+
+
+def _response_cache(app, datasette):
+    """Answers to repeated GET requests for the knowledge base's JSON, kept until the database file
+    changes (its size and modification time, and its WAL's, are part of the key). Safe here: every
+    database is served read-only and no page depends on who asks (no accounts, no cookies used)."""
+    from collections import OrderedDict
+
+    cache: OrderedDict = OrderedDict()
+    lock = threading.Lock()
+
+    def version() -> tuple:
+        out = []
+        for db in datasette.databases.values():
+            for p in (db.path, f"{db.path}-wal") if db.path else ():
+                try:
+                    st = os.stat(p)
+                    out += [st.st_size, st.st_mtime_ns]
+                except OSError:
+                    out += [None]
+        return tuple(out)
+
+    async def cached_app(scope, receive, send):
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if scope.get("method") != "GET" or not path.startswith("/kb") or not path.endswith(".json"):
+            await app(scope, receive, send)
+            return
+        key = (path, scope.get("query_string", b""), version())
+        with lock:
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+        if hit is not None:
+            status, headers, body = hit
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        captured: dict = {"body": [], "size": 0}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                captured["status"], captured["headers"] = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+                captured["size"] += len(message.get("body", b""))
+            await send(message)
+
+        await app(scope, receive, capture)
+        if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY:
+            with lock:
+                cache[key] = (200, captured["headers"], b"".join(captured["body"]))
+                while len(cache) > RESPONSE_CACHE_SIZE:
+                    cache.popitem(last=False)
+
+    return cached_app
+
+
 def _excel_csv(app):
     """CSV downloads start with a UTF-8 byte order mark, so Excel on a Chinese Windows reads them
     right; ``_headers=zh`` (on any .csv address) puts the columns' Chinese labels in the header row."""

@@ -1,7 +1,8 @@
 """The served pages in a real browser, used as a budget officer would: Debian's chromium driven by
 Playwright against a real `datasette serve` (the fast hash embedder stands in for the model).
 
-Screenshots go to docs/screenshots/ (the README shows them). Playwright cannot download its own
+Screenshots go to a temporary folder, or to docs/screenshots/ (the README shows them) when run with
+KB_SCREENSHOTS=docs/screenshots. Playwright cannot download its own
 browser here, so the test launches /usr/bin/chromium (installed by `.ci/run`, or `apt-get install
 chromium`).
 """
@@ -16,7 +17,7 @@ import pytest
 from .conftest import ROOT, datasette_server
 
 CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ["KB_SCREENSHOTS"]).resolve() if os.environ.get("KB_SCREENSHOTS") else None
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
@@ -39,6 +40,8 @@ def browser():
 def site(browser, tmp_path_factory, built_db):
     db = tmp_path_factory.mktemp("browser") / "kb.db"
     shutil.copy(built_db, db)
+    global SHOTS
+    SHOTS = SHOTS or tmp_path_factory.mktemp("screenshots")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with datasette_server(db) as base:
         yield base

@@ -121,3 +121,20 @@ def test_pages_and_metadata_use_the_same_field_labels():
 
     columns = METADATA["databases"]["kb"]["tables"]["declarations"]["columns"]
     assert {f: columns[f] for f in NARRATIVE_LABELS} == NARRATIVE_LABELS
+
+
+@pytest.mark.asyncio
+async def test_repeated_json_answers_are_cached_until_the_database_changes(ds, db_copy):
+    """The response cache never serves an answer older than the database file."""
+    import sqlite3
+    import time
+
+    sql = {"sql": "select value from kb_state where key = '缓存测试'", "_shape": "array"}
+    first = await ds.client.get("/kb.json", params=sql)
+    assert first.status_code == 200 and first.json() == []
+    assert (await ds.client.get("/kb.json", params=sql)).text == first.text
+    time.sleep(0.01)  # a new modification time
+    with sqlite3.connect(db_copy) as conn:
+        conn.execute("insert into kb_state (key, value) values ('缓存测试', '已更新')")
+    after = await ds.client.get("/kb.json", params=sql)
+    assert after.json() == [{"value": "已更新"}]
