@@ -87,14 +87,19 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
 
 
 def peak_rss_mb(pid: int) -> float | None:
-    """The process's peak resident memory (VmHWM) in MB, from /proc."""
+    """Peak resident memory (VmHWM) in MB of the process and every process under it (the server's
+    workers), summed, from /proc."""
     try:
+        total = 0.0
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += peak_rss_mb(int(child)) or 0.0
+        return total
     except OSError:
         return None
-    return None
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -157,8 +162,12 @@ def _hostile_client(host: str, port: int, stop_at: float, timeout: float, out: l
 
 
 def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_requests: int = 1_000_000,
-             timeout: float = 30.0, warmup: bool = True, queries: list[str] | None = None, hostile: int = 0) -> dict:
+             timeout: float = 30.0, warmup: bool = True, queries: list[str] | None = None, hostile: int = 0,
+             fresh: bool = False) -> dict:
     """Closed-loop load: each client sends its next request when the previous one answered.
+
+    :param fresh: give every request a new address (an ignored ``_n`` parameter), so the server's
+        response cache never answers: the figures of queries nobody asked before.
 
     :param hostile: extra clients sending abusive SQL (``HOSTILE``) the whole time; the figures are
         those of the normal clients, with the hostile requests' count and slowest time beside them.
@@ -187,6 +196,8 @@ def run_load(base: str, clients: int, duration: float, mix: dict[str, str], max_
                     return
                 sent[0] += 1
             name, path = paths[i % len(paths)]
+            if fresh:
+                path += f"&_n={n}.{i}"
             i += 1
             t0 = time.perf_counter()
             try:

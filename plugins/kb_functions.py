@@ -363,7 +363,8 @@ def _response_cache(app, datasette):
             await send(message)
 
         await app(scope, receive, capture)
-        if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY:
+        no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in captured.get("headers", []))
+        if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY and not no_store:
             with lock:
                 cache[key] = (200, captured["headers"], b"".join(captured["body"]))
                 while len(cache) > RESPONSE_CACHE_SIZE:

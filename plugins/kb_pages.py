@@ -553,10 +553,14 @@ def register_routes(datasette):
         if request.url_vars.get("format") == "json":
             from dataclasses import asdict
 
-            return Response.json(asdict(result), default=str)
-        return Response.html(await datasette.render_template(
-            "kb_search.html", {"database": database, "r": result, "modes": MODES, "tabs": TABS,
-                               "link": _search_link(result), "kb_wan": wan}, request=request))
+            response = Response.json(asdict(result), default=str)
+        else:
+            response = Response.html(await datasette.render_template(
+                "kb_search.html", {"database": database, "r": result, "modes": MODES, "tabs": TABS,
+                                   "link": _search_link(result), "kb_wan": wan}, request=request))
+        if result.provisional:  # never kept by the response cache or a browser
+            response.headers["cache-control"] = "no-store"
+        return response
 
     def kb_database():
         names = [n for n in datasette.databases if not n.startswith("_")]

@@ -145,3 +145,22 @@ async def test_home_redirects_to_the_knowledge_base(ds):
     assert r.status_code == 302 and r.headers["location"].endswith("/kb")
     page = (await ds.client.get("/kb")).text
     assert "indicator_library" in page and "绩效目标知识库" in page
+
+
+@pytest.mark.asyncio
+async def test_search_while_the_model_loads_answers_from_full_text_and_is_not_cached(ds, monkeypatch):
+    """A search arriving while the model loads says so, shows full-text results, and its answer is
+    not kept: the same search asked once the model is ready gets the fused ranking."""
+    import ingest.embedders as embedders
+
+    await ds.client.get("/kb/-/search.json", params={"q": "取暖"})  # the database files as they stay while served
+    with monkeypatch.context() as loading:
+        loading.setattr(embedders, "is_ready", lambda name_or_path=None: False)
+        loading.setattr(embedders, "warm_in_background", lambda *a, **k: None)
+        r = await ds.client.get("/kb/-/search.json", params={"q": "清洁取暖"})
+    assert r.status_code == 200 and r.headers.get("cache-control") == "no-store"
+    first = r.json()
+    assert first["provisional"] and any("正在加载" in n for n in first["notes"])
+    assert first["total"] > 0
+    again = (await ds.client.get("/kb/-/search.json", params={"q": "清洁取暖"})).json()
+    assert not again["provisional"] and not any("正在加载" in n for n in again["notes"])

@@ -78,6 +78,7 @@ class SearchPage:
     policies: list[dict] = field(default_factory=list)
     facets: list[Facet] = field(default_factory=list)
     semantic_only: bool = False  # no keyword hit: these are the projects closest in meaning
+    provisional: bool = False  # the model was still loading: full text only, ask again shortly
     notes: list[str] = field(default_factory=list)
 
 
@@ -143,6 +144,7 @@ def _declaration_ranking(db, q: str, mode: str, embedder, semantic_ready: bool, 
         if semantic_ready:
             vector = _vector_ranking(db, embedder, q)
         else:
+            page.provisional = True
             page.notes.append("语义检索模型正在加载，先显示全文检索结果；稍后刷新即可看到意思相近的项目。")
     if mode == "semantic":
         return [(i, s, "语义") for i, s in vector]
