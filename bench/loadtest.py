@@ -49,11 +49,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_ready(port: int, proc, log, deadline: float) -> None:
+    """Until every worker says it is ready (20 answers in a row on new connections, which the
+    kernel hands to the workers in turn or at random)."""
+    in_a_row = 0
+    while in_a_row < 20:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/-/kb-status.json")
+            ready = json.loads(conn.getresponse().read()).get("ready")
+            conn.close()
+        except (OSError, ValueError, http.client.HTTPException):
+            ready = False
+        in_a_row = in_a_row + 1 if ready else 0
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError("the server did not become ready: " + log.read().decode("utf-8", "replace")[-2000:])
+        if not ready:
+            time.sleep(0.5)
+
+
 @contextlib.contextmanager
-def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict | None = None):
+def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict | None = None,
+          wait_ready: bool = True):
     """`kb serve` as `make serve` runs it, on loopback; yields (base_url, process).
 
     :param env: extra environment variables for the server (e.g. ``KB_MODEL``).
+    :param wait_ready: wait until every worker has loaded the model and vector indexes.
     """
     import tempfile
 
@@ -76,6 +98,8 @@ def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] =
                 log.seek(0)
                 raise RuntimeError("datasette did not start: " + log.read().decode("utf-8", "replace")[-2000:])
             time.sleep(0.2)
+        if wait_ready:
+            _wait_ready(port, proc, log, deadline=time.monotonic() + 300)
         yield base, proc
     finally:
         proc.terminate()

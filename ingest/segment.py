@@ -108,7 +108,7 @@ def declaration_columns(d) -> dict:
 
     ``declaration``: name, dept, overview, basis, necessity, safeguards, plan, goals, indicators
     (the 实施期 indicators' names and values, all of them if none is 实施期); ``indicators``: per
-    indicator (name, category, value); ``profile``: what similar-project ranking compares
+    indicator (name, category, value); ``policies``: per cited policy (title, number); ``profile``: what similar-project ranking compares
     (``profiles.profile``).
     """
     from .profiles import profile
@@ -125,4 +125,5 @@ def declaration_columns(d) -> dict:
         "profile": profile(d, declaration),
         "indicators": [(seg_index(i.name), seg_index(" ".join(x for x in (i.level1, i.level2) if x)),
                         seg_index(i.value)) for i in d.indicators],
+        "policies": [(seg_index(p.title), seg_index(p.doc_number)) for p in d.policies],
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import urllib.parse
 
@@ -587,7 +588,16 @@ def register_routes(datasette):
         return Response.html(await datasette.render_template(
             "kb_overview.html", {"database": database, "kb_wan": wan, **data}, request=request))
 
-    return [(r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),
+    async def status(request):
+        """This worker's readiness, for health checks and load tests: ``ready`` once the model and
+        the vector indexes a query may need are loaded (or nothing needs loading)."""
+        from ingest.embedders import is_warming
+
+        warming = is_warming()
+        return Response.json({"ready": not warming, "warming": warming, "pid": os.getpid()},
+                             headers={"cache-control": "no-store"})
+
+    return [(r"^/-/kb-status\.json$", status), (r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),
             (r"^/kb/-/indicator(\.(?P<format>json))?$", indicator_page),
             (r"^/kb/-/overview(\.(?P<format>json))?$", overview_page),
             (r"^/kb/-/review(\.(?P<format>json))?$", review_page),

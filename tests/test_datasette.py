@@ -138,3 +138,13 @@ async def test_repeated_json_answers_are_cached_until_the_database_changes(ds, d
         conn.execute("insert into kb_state (key, value) values ('缓存测试', '已更新')")
     after = await ds.client.get("/kb.json", params=sql)
     assert after.json() == [{"value": "已更新"}]
+
+
+@pytest.mark.asyncio
+async def test_status_says_whether_this_worker_is_ready(ds, monkeypatch):
+    import ingest.embedders as embedders
+
+    r = await ds.client.get("/-/kb-status.json")
+    assert r.status_code == 200 and r.json()["ready"] is True and r.headers["cache-control"] == "no-store"
+    monkeypatch.setattr(embedders, "is_warming", lambda: True)
+    assert (await ds.client.get("/-/kb-status.json")).json()["ready"] is False

@@ -46,6 +46,15 @@ def _row(decl_id: str, f: Finding, names: dict) -> dict:
             "dept_name": dept, "year": year}
 
 
+FINDING_COLUMNS = ("declaration_id", "rule", "dimension", "severity", "message", "evidence", "lines", "related_id",
+                   "declaration_name", "dept_name", "year")
+
+
+def _insert_findings(db, rows: list[dict]) -> None:
+    db.conn.executemany(f"insert into findings ({', '.join(FINDING_COLUMNS)}) values"
+                        f" ({', '.join('?' * len(FINDING_COLUMNS))})", [tuple(r[c] for c in FINDING_COLUMNS) for r in rows])
+
+
 def _names(db, ids: list[str] | None) -> dict[str, tuple]:
     sql = "select id, name, dept_name, year from declarations"
     if ids is None:
@@ -100,9 +109,10 @@ def review(db: Database, *, model: str | None = None, full: bool = False, corpus
                                      chunk).fetchall())
             states = [{"declaration_id": d, "stamp": _stamp(prints.get(d))} for d in chunk]
             db.conn.executemany(f"delete from findings where declaration_id = ? and rule in ({marks})",
-                           [(d, *form_rules) for d in chunk])
-            db["findings"].insert_all(rows)
-            db["review_state"].upsert_all(states, pk="declaration_id")
+                                [(d, *form_rules) for d in chunk])
+            _insert_findings(db, rows)
+            db.conn.executemany("insert or replace into review_state (declaration_id, stamp) values (?, ?)",
+                                [(x["declaration_id"], x["stamp"]) for x in states])
             report.reviewed += len(chunk)
             if progress:
                 progress(len(chunk))
@@ -115,8 +125,8 @@ def review(db: Database, *, model: str | None = None, full: bool = False, corpus
             results = review_corpus(db, model)
             codes = list(results)
             db.execute(f"delete from findings where rule in ({','.join('?' * len(codes))})", codes)
-            db["findings"].insert_all(
-                _row(decl_id, f, names) for found in results.values() for decl_id, fs in found.items() for f in fs)
+            _insert_findings(db, [_row(decl_id, f, names) for found in results.values()
+                                  for decl_id, fs in found.items() for f in fs])
         if ids is None or corpus:
             db["review_rules"].upsert_all(rule_table(), pk="rule")
             report.by_rule = dict(db.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 DIMENSIONS = ("完整性", "相关性", "适当性", "可行性")
 SEVERITIES = ("高", "中", "低")
@@ -61,7 +62,7 @@ class Form:
         printed but was not read is the reader's gap, not the declarant's."""
         return bool(pattern.search(self.source_text))
 
-    @property
+    @cached_property
     def self_evaluation(self) -> bool:
         """A 绩效自评表 (scores next to the values) rather than a declaration of targets."""
         head = (self.title or "") + self.source_text[:400]
@@ -113,9 +114,15 @@ FORM_COLUMNS = ("id", "name", "dept_name", "year", "period_years", "period_start
 def load_forms(db, ids: list[str] | None = None, batch: int = 500) -> Iterator[Form]:
     """The stored declarations (all, or these ids) as forms, read in batches."""
     # in file order, so each source file's text is read once
-    order = {r[0]: k for k, r in enumerate(db.execute(
-        "select id from declarations order by source_id, first_line").fetchall())}
-    ids = sorted(order if ids is None else (i for i in ids if i in order), key=order.__getitem__)
+    if ids is None:
+        ids = [r[0] for r in db.execute("select id from declarations order by source_id, first_line")]
+    else:
+        found: list[tuple] = []
+        for start in range(0, len(ids), batch):
+            chunk = list(ids[start:start + batch])
+            found += db.execute(f"select source_id, first_line, id from declarations where id in"
+                                f" ({','.join('?' * len(chunk))})", chunk).fetchall()
+        ids = [r[2] for r in sorted(found, key=lambda r: (r[0] or "", r[1] or 0, r[2]))]
     texts: dict[str, list[str]] = {}
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]

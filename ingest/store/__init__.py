@@ -33,6 +33,9 @@ def open_db(path: str | Path) -> Database:
     # in WAL mode NORMAL keeps the file consistent after a crash (the last commit may be lost)
     db.execute("pragma synchronous=normal")
     db.execute("pragma foreign_keys=on")
+    # 64 MB of page cache (SQLite's default is 2 MB): a province's indexes are hundreds of MB, and
+    # storing and reviewing each file touch pages all over them
+    db.execute("pragma cache_size=-65536")
     migrations.apply(db)
     return db
 
@@ -289,8 +292,9 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
         conn.executemany("insert into indicators_fts(rowid, name, category, value) values (?, ?, ?, ?)",
                          [(base + seq, *seg) for seq, seg in enumerate(segments["indicators"])])
     linked: set[str] = set()
-    for p in d.policies:
-        pid = save_policy(db, p.title, p.doc_number)
+    policy_segments = segments.get("policies") or [None] * len(d.policies)
+    for p, seg in zip(d.policies, policy_segments):
+        pid = save_policy(db, p.title, p.doc_number, seg)
         if pid in linked:
             continue
         linked.add(pid)
@@ -314,14 +318,18 @@ def _save_warnings(db: Database, source_id: str, decl_id: str | None, warnings: 
         [(source_id, decl_id, *w) for w in warnings])
 
 
-def save_policy(db: Database, title: str | None, doc_number: str | None) -> str:
-    """Find or create a policy; a document number identifies it, a title identifies one without."""
+def save_policy(db: Database, title: str | None, doc_number: str | None,
+                segments: tuple[str, str] | None = None) -> str:
+    """Find or create a policy; a document number identifies it, a title identifies one without.
+
+    :param segments: the segmented (title, doc_number), when the parsing worker computed them.
+    """
     if doc_number:
         pid = policy_id(None, doc_number)
         if db.execute("select 1 from policies where id = ?", [pid]).fetchone():
-            if title:
-                db.execute("update policies set title = ? where id = ? and title is null", [title, pid])
-                _refresh_policy_fts(db, pid)
+            if title and db.execute("update policies set title = ? where id = ? and title is null",
+                                    [title, pid]).rowcount:
+                _refresh_policy_fts(db, pid, segments)
             return pid
     else:
         match = db.execute("select id from policies where title = ? and doc_number is not null", [title]).fetchone()
@@ -330,17 +338,20 @@ def save_policy(db: Database, title: str | None, doc_number: str | None) -> str:
         pid = policy_id(title, None)
         if db.execute("select 1 from policies where id = ?", [pid]).fetchone():
             return pid
-    db["policies"].insert({"id": pid, "title": title, "doc_number": doc_number})
-    _refresh_policy_fts(db, pid)
+    db.execute("insert into policies (id, title, doc_number) values (?, ?, ?)", [pid, title, doc_number])
+    _refresh_policy_fts(db, pid, segments)
     return pid
 
 
-def _refresh_policy_fts(db: Database, pid: str) -> None:
+def _refresh_policy_fts(db: Database, pid: str, segments: tuple[str, str] | None = None) -> None:
+    """The policy's full-text row; ``segments`` (its segmented title and number) are used when they
+    were computed for exactly the stored title and number."""
     rowid, title, doc_number = db.execute("select rowid, title, doc_number from policies where id = ?",
                                           [pid]).fetchone()
+    if segments is None:
+        segments = (segment.seg_index(title), segment.seg_index(doc_number))
     db.execute("delete from policies_fts where rowid = ?", [rowid])
-    db.execute("insert into policies_fts(rowid, title, doc_number) values (?, ?, ?)",
-               [rowid, segment.seg_index(title), segment.seg_index(doc_number)])
+    db.execute("insert into policies_fts(rowid, title, doc_number) values (?, ?, ?)", [rowid, *segments])
 
 
 def merge_policies(db: Database) -> None:
