@@ -10,17 +10,16 @@ the error count; exits 1 if any request failed (a non-2xx status, a timeout or a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from ingest.serve import running_server as serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,73 +40,6 @@ PAGES = {
     "search page": "/kb/-/search?q={q}",
     "declarations table": "/kb/declarations?_size=20",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(port: int, proc, log, deadline: float) -> None:
-    """Until every worker says it is ready (20 answers in a row on new connections, which the
-    kernel hands to the workers in turn or at random)."""
-    in_a_row = 0
-    while in_a_row < 20:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/-/kb-status.json")
-            ready = json.loads(conn.getresponse().read()).get("ready")
-            conn.close()
-        except (OSError, ValueError, http.client.HTTPException):
-            ready = False
-        in_a_row = in_a_row + 1 if ready else 0
-        if proc.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            raise RuntimeError("the server did not become ready: " + log.read().decode("utf-8", "replace")[-2000:])
-        if not ready:
-            time.sleep(0.5)
-
-
-@contextlib.contextmanager
-def serve(db_path: str | Path, port: int | None = None, extra: tuple[str, ...] = (), env: dict | None = None,
-          wait_ready: bool = True):
-    """`kb serve` as `make serve` runs it, on loopback; yields (base_url, process).
-
-    :param env: extra environment variables for the server (e.g. ``KB_MODEL``).
-    :param wait_ready: wait until every worker has loaded the model and vector indexes.
-    """
-    import tempfile
-
-    port = port or free_port()
-    cmd = [str(Path(sys.executable).parent / "kb"), "serve", str(db_path), "-h", "127.0.0.1", "-p", str(port), *extra]
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a pipe nobody reads would stall a chatty server
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT, env={**os.environ, **(env or {})})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/-/versions.json")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError("datasette did not start: " + log.read().decode("utf-8", "replace")[-2000:])
-            time.sleep(0.2)
-        if wait_ready:
-            _wait_ready(port, proc, log, deadline=time.monotonic() + 300)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def peak_rss_mb(pid: int) -> float | None:

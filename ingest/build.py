@@ -24,6 +24,7 @@ from .form import PARSER_VERSION, interpret
 from .readers import SUFFIXES, read_document, supported
 from .records import ParseError, ParseResult
 from .store import StoredFile, current_source, forget_path, record_failure, record_path, sha256, store_file
+from .review import review_parsed
 
 Progress = Callable[[str, int], contextlib.AbstractContextManager]
 
@@ -39,6 +40,8 @@ class Prepared:
     error: str | None = None
     line: int | None = None
     segments: list[dict] = field(default_factory=list)  # per declaration, see segment.declaration_columns
+    findings: list | None = None  # per declaration, the per-declaration review rules' findings
+    review_seconds: float = 0.0
 
 
 def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
@@ -65,6 +68,10 @@ def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
         out.error = f"{path}: 文件无法解析（{type(e).__name__}: {str(e)[:200]}）"
         return out
     out.segments = [segment.declaration_columns(d) for d in out.result.declarations]
+    try:
+        out.findings, out.review_seconds = review_parsed(out.result.declarations, out.text)
+    except Exception:  # noqa: BLE001 - a rule failing here is run again on the stored declarations
+        out.findings = None
     return out
 
 
@@ -159,7 +166,6 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         (to test that a failing file leaves nothing behind).
     """
     from .library import refresh_derived
-    from .review import review
 
     progress = progress or _null_progress
     files, skipped = collect_files(paths)
@@ -178,8 +184,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                     if stored.status in ("ingested", "replaced"):
                         _set_state(db, "derived_stale", 1)
                         if stored.declaration_ids:
-                            # reviewed while the workers parse the next files (corpus rules: at the end)
-                            report.review_seconds += review(db, ids=stored.declaration_ids, corpus=False).seconds
+                            report.review_seconds += _review_file(db, prep, stored)
                 bar.update(1)
     finally:
         batch.close()
@@ -265,6 +270,26 @@ def _store(db: Database, prep: Prepared, fail_after_declarations: int | None) ->
         return StoredFile(prep.path, "failed", error=prep.error, line=prep.line)
     return store_file(db, prep.path, prep.digest, prep.size, prep.text, prep.result, prep.segments, PARSER_VERSION,
                       fail_after_declarations)
+
+
+def _review_file(db: Database, prep: Prepared, stored) -> float:
+    """Store the findings the worker computed for the declarations written as parsed; review the
+    others (stored before from another file, or given a warning while stored) from the database.
+    Returns the seconds spent on review rules, the worker's included."""
+    from .review import review, store_parsed_findings
+
+    started = time.perf_counter()
+    done: set[str] = set()
+    if prep.findings is not None:
+        kept_both = {decl_id for decl_id, _other in stored.kept_both}
+        reviewed = [(decl_id, prep.result.declarations[n], prep.findings[n]) for n, decl_id in stored.saved
+                    if decl_id not in kept_both]
+        store_parsed_findings(db, reviewed)
+        done = {decl_id for decl_id, _d, _f in reviewed}
+    rest = [decl_id for decl_id in stored.declaration_ids if decl_id not in done]
+    if rest:
+        review(db, ids=rest, corpus=False)
+    return prep.review_seconds + time.perf_counter() - started
 
 
 def _review(db: Database, embedder, report: BuildReport, progress: Progress):

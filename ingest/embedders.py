@@ -92,6 +92,12 @@ class SentenceTransformerEmbedder:
     def _load(self):
         # Importing sentence-transformers costs seconds: only when a vector is needed.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        path = self.name_or_path
+        if path is not None and (os.path.isabs(path) or path.startswith((".", "~"))) \
+                and not os.path.exists(os.path.expanduser(path)):
+            # a folder that is not there: say so before importing torch (seconds)
+            raise ModelUnavailable(f"向量模型无法加载 (embedding model folder {path} does not exist); check the"
+                                   " path, or build with --no-embed")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         import transformers

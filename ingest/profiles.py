@@ -15,6 +15,7 @@ from collections import Counter
 import numpy as np
 
 from . import sectors
+from .text import goal_simhash
 
 # full-text columns (segment.declaration_columns order) and how much a word in each counts
 FIELDS = {"name": 3.0, "dept": 0.5, "overview": 2.0, "basis": 1.0, "necessity": 1.0, "safeguards": 0.5, "plan": 1.0,
@@ -48,7 +49,8 @@ def profile(d, segmented: list[str]) -> dict:
     text = " ".join(x or "" for x in (d.overview, d.plan, d.goal_period or d.goal_annual, names))
     return {"words": tf_weights(counts),
             "function": sectors.function_of(d.dept_name, d.name, text).astype("<f4").tobytes(),
-            "spending": sectors.spending_of(d.name, text).astype("<f4").tobytes()}
+            "spending": sectors.spending_of(d.name, text).astype("<f4").tobytes(),
+            "goal_simhash": goal_simhash(d.goal_period, d.goal_annual)}
 
 
 def vector(blob: bytes | None, size: int) -> np.ndarray:

@@ -89,3 +89,36 @@ def similarity_above(a: str, b: str, floor: float) -> float:
     if matcher.quick_ratio() < floor:
         return 0.0
     return matcher.ratio()
+
+
+_GOAL_NOISE = re.compile(r"[\d\s.,，。；;:：、%％()（）《》“”\"'\-—]+")
+MIN_GOAL = 40  # characters of a goal (without digits and punctuation) before a copy is meaningful
+
+
+def goal_text(goal_period: str | None, goal_annual: str | None) -> str:
+    """A declaration's total goal without digits, spaces and punctuation ('' if shorter than MIN_GOAL)."""
+    goal = _GOAL_NOISE.sub("", compact(goal_period or goal_annual or ""))
+    return goal if len(goal) >= MIN_GOAL else ""
+
+
+def simhash(text: str) -> int:
+    """A 64-bit SimHash (unsigned) of a text's character 3-grams: near-identical texts differ in few bits."""
+    import hashlib
+
+    import numpy as np
+
+    grams = [text[i:i + 3] for i in range(max(1, len(text) - 2))]
+    digests = np.frombuffer(b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams),
+                            dtype="<u8")
+    bits = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int8)
+    weights = (bits * 2 - 1).sum(axis=0)
+    return int(sum(1 << i for i in range(64) if weights[i] > 0))
+
+
+def goal_simhash(goal_period: str | None, goal_annual: str | None) -> int | None:
+    """The goal's SimHash as SQLite stores it (signed 64-bit), or None for a goal too short to compare."""
+    goal = goal_text(goal_period, goal_annual)
+    if not goal:
+        return None
+    h = simhash(goal)
+    return h - (1 << 64) if h >= 1 << 63 else h

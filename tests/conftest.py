@@ -83,7 +83,7 @@ def ds(db_copy, hash_model):
 @contextlib.contextmanager
 def datasette_server(db_path, *extra_args, model: str | None = "hash"):
     """A real `datasette serve` process on a free loopback port, configured as `make serve` does it."""
-    from bench.loadtest import serve
+    from ingest.serve import running_server as serve
 
     with serve(db_path, extra=tuple(extra_args), env={"KB_MODEL": model} if model else None) as (base, _proc):
         yield base

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, datasette_server
+from .conftest import datasette_server
 
 CHROMIUM = os.environ.get("KB_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ["KB_SCREENSHOTS"]).resolve() if os.environ.get("KB_SCREENSHOTS") else None
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
     reason=f"no chromium at {CHROMIUM} (apt-get install chromium, or set KB_CHROMIUM)",
-)
+)]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ over 10,000 inputs. Every input must be parsed into sane records or rejected wit
 
 import random
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database

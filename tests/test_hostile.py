@@ -13,7 +13,6 @@ import pytest
 
 from ingest.serve import settings
 
-from .conftest import datasette_server
 
 LIMIT_S = settings()["sql_time_limit_ms"] / 1000
 RSS_BOUND_MB = 5000  # per worker (two on this machine): the model (~900 MB), SQLite's heap limit, Python
@@ -61,7 +60,7 @@ def rss_mb(pid: int) -> float:
 
 @pytest.mark.slow
 def test_abusive_queries_end_at_the_limit_while_others_are_served(built_db_real):
-    from bench.loadtest import serve
+    from ingest.serve import running_server as serve
 
     with serve(built_db_real) as (base, proc):
         # serve() waits until every worker has loaded the model and the indexes (/-/kb-status.json)

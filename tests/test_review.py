@@ -368,3 +368,24 @@ async def test_findings_in_datasette(ds):
 
     rule = await ds.client.get("/kb/review_rules/" + tilde_encode("适当性.成本指标与资金不符"))
     assert rule.status_code == 200 and "财预" in rule.text
+
+
+def test_findings_of_a_build_are_those_of_a_review_of_the_stored_forms(tmp_path):
+    """The parsing workers review each form before it is stored; what they find is exactly what
+    reviewing the stored declarations finds (same rules, messages and evidence)."""
+    from ingest.build import build
+    from ingest.review import review
+    from ingest.store import open_db
+
+    from .conftest import ROOT, SEEDS
+
+    db = open_db(tmp_path / "kb.db")
+    build(db, [*SEEDS, ROOT / "tests" / "data" / "realworld"], jobs=1)
+
+    def findings():
+        return sorted(db.execute("select declaration_id, rule, message, evidence from findings").fetchall())
+
+    built = findings()
+    assert len(built) >= 20 and any(rule == "适当性.成本指标与资金不符" for _d, rule, _m, _e in built)
+    review(db, full=True)
+    assert findings() == built

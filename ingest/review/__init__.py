@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from ..form import PARSER_VERSION
 from .corpus import review_corpus
-from .forms import DIMENSIONS, SEVERITIES, Finding, Form, load_forms
+from .forms import DIMENSIONS, PARSED_ID, SEVERITIES, Finding, Form, form_of, load_forms
 from .rules import RULES, RuleInfo, review_form
 
 RULES_VERSION = 1
@@ -65,6 +65,36 @@ def _names(db, ids: list[str] | None) -> dict[str, tuple]:
         out.update({r[0]: (r[1], r[2], r[3]) for r in db.execute(
             f"{sql} where id in ({','.join('?' * len(chunk))})", chunk)})
     return out
+
+
+def review_parsed(declarations: list, text: str) -> tuple[list[list[Finding]], float]:
+    """The per-declaration rules over parsed records, before they are stored (in a parsing worker,
+    so the review runs beside the parsing): findings per declaration, and the seconds it took.
+    The findings are those :func:`review` gives once the declarations are stored."""
+    started = time.perf_counter()
+    lines = text.split("\n")
+    found = [review_form(form_of(d, lines)) for d in declarations]
+    return found, time.perf_counter() - started
+
+
+def store_parsed_findings(db: Database, reviewed: list[tuple[str, object, list[Finding]]]) -> None:
+    """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, findings)."""
+    from ..records import fingerprint
+
+    form_rules = [code for code, info in RULES.items() if info.scope == "form"]
+    marks = ",".join("?" * len(form_rules))
+    rows = []
+    for decl_id, d, findings in reviewed:
+        for f in findings:
+            for ev in f.evidence:
+                if str(ev.get("indicator", "")).startswith(PARSED_ID):
+                    ev["indicator"] = decl_id + ev["indicator"][len(PARSED_ID):]
+            rows.append(_row(decl_id, f, {decl_id: (d.name, d.dept_name, d.year)}))
+    db.conn.executemany(f"delete from findings where declaration_id = ? and rule in ({marks})",
+                        [(decl_id, *form_rules) for decl_id, _d, _f in reviewed])
+    _insert_findings(db, rows)
+    db.conn.executemany("insert or replace into review_state (declaration_id, stamp) values (?, ?)",
+                        [(decl_id, _stamp(fingerprint(d))) for decl_id, d, _f in reviewed])
 
 
 def pending(db) -> list[str]:
@@ -143,4 +173,4 @@ def rule_table() -> list[dict]:
 
 
 __all__ = ["DIMENSIONS", "SEVERITIES", "Finding", "Form", "ReviewReport", "RuleInfo", "pending", "review",
-           "review_form", "rule_table", "RULES", "RULES_VERSION"]
+           "review_form", "review_parsed", "rule_table", "RULES", "RULES_VERSION", "store_parsed_findings"]

@@ -14,7 +14,7 @@ from statistics import median
 
 import numpy as np
 
-from ..text import compact
+from ..text import compact, goal_simhash
 from .forms import Finding
 from .rules import RULES, _finding, rule
 
@@ -49,7 +49,8 @@ def value_outliers(db, model: str | None = None) -> dict[str, list[Finding]]:
     满意度 ≥60% 而常见取值为 85%–98%。"""
     by_class: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     rows = db.execute("select id, declaration_id, period, name, name_norm, value, op, number, unit, line"
-                      " from indicators where number is not null and unit is not null and name_norm is not null")
+                      " from indicators where number is not null and name_norm is not null"
+                      " and (unit = '%' or (instr(unit, '/') > 0 and instr(unit, '元') > 0))")  # see _value_class
     for r in rows:
         key = _value_class(r[4], r[8], r[6])
         if key is not None:
@@ -61,10 +62,12 @@ def value_outliers(db, model: str | None = None) -> dict[str, list[Finding]]:
         typical = {d: median(x[7] for x in rs) for d, rs in per_decl.items()}
         everyone = np.fromiter(typical.values(), dtype=float)
         low, high = _fences(everyone, key)
+        ordered = np.sort(everyone)
         for decl_id, rs in per_decl.items():
             if all(low <= x[7] <= high for x in rs):
                 continue  # inside the fences of all values: inside those of the others too, nearly always
-            others = np.array([v for d, v in typical.items() if d != decl_id])
+            # everyone else's typical values: the sorted values without one copy of this declaration's
+            others = np.delete(ordered, np.searchsorted(ordered, typical[decl_id]))
             o_low, o_high = _fences(others, key)
             odd = [x for x in rs if x[7] < o_low or x[7] > o_high]
             if not odd:
@@ -91,24 +94,6 @@ def _fences(values: np.ndarray, key: tuple) -> tuple[float, float]:
 
 # ------------------------------------------------------------------ copied goals
 
-def _shingles(text: str) -> list[str]:
-    return [text[i:i + 3] for i in range(max(1, len(text) - 2))]
-
-
-def simhash(text: str) -> int:
-    """A 64-bit SimHash of a text's character 3-grams: near-identical texts differ in few bits."""
-    import hashlib
-
-    grams = _shingles(text)
-    digests = np.frombuffer(b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams),
-                            dtype="<u8")
-    bits = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).astype(np.int8)
-    weights = (bits * 2 - 1).sum(axis=0)
-    return int(sum(1 << i for i in range(64) if weights[i] > 0))
-
-
-_NOISE = re.compile(r"[\d\s.,，。；;:：、%％()（）《》“”\"'\-—]+")
-MIN_GOAL = 40  # characters of a goal (without digits and punctuation) before a copy is meaningful
 MAX_BITS = 3
 
 
@@ -121,42 +106,64 @@ def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
     """财预〔2015〕88号：绩效目标应与部门职能、项目内容相关，反映本项目的预期产出和效果。
     总体目标（去掉数字和标点后）与另一主管部门的申报表几乎一字不差（SimHash 相差不超过 3 位），
     说明目标照搬自他人的申报表；同一部门的年度续报不算。"""
-    items = []
-    for d_id, name, dept, year, goal_p, goal_a, line in db.execute(
-            "select id, name, dept_name, year, goal_period, goal_annual, first_line from declarations"):
-        goal = _NOISE.sub("", compact(goal_p or goal_a or ""))
-        if len(goal) >= MIN_GOAL and dept:
-            items.append((d_id, name, _dept(dept), dept, year, goal, goal_p or goal_a, line))
-    hashes = [simhash(it[5]) for it in items]
-    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for idx, h in enumerate(hashes):
-        for band in range(4):
-            buckets[(band, (h >> (16 * band)) & 0xFFFF)].append(idx)
-    near: dict[int, dict[int, int]] = defaultdict(dict)
-    for members in buckets.values():
-        if len(members) < 2 or len(members) > 2000:  # a huge bucket is a band of zeros, not a copy
+    items, hashes = [], []
+    for d_id, name, dept, year, goal_p, goal_a, line, stored in db.execute(
+            "select d.id, d.name, d.dept_name, d.year, d.goal_period, d.goal_annual, d.first_line, p.goal_simhash"
+            " from declarations d left join similarity_profiles p on p.declaration_id = d.id"):
+        if not dept:
             continue
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1:]:
-                if items[a][2] == items[b][2] or items[a][2] in items[b][2] or items[b][2] in items[a][2]:
-                    continue
-                bits = bin(hashes[a] ^ hashes[b]).count("1")
+        h = stored if stored is not None else goal_simhash(goal_p, goal_a)  # stored while parsing
+        if h is not None:
+            items.append((d_id, name, _dept(dept), dept, year, None, goal_p or goal_a, line))
+            hashes.append(h % (1 << 64))
+    # Near-identical goals share at least one of four 16-bit bands of their hashes. Work on distinct
+    # hashes (a goal copied a thousand times is one hash), then give each declaration the closest
+    # declaration of an unrelated department among the hashes near its own.
+    groups: dict[int, list[int]] = defaultdict(list)
+    for idx, h in enumerate(hashes):
+        groups[h].append(idx)
+    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    sizes: dict[tuple[int, int], int] = defaultdict(int)
+    for h, members in groups.items():
+        for band in range(4):
+            key = (band, (h >> (16 * band)) & 0xFFFF)
+            buckets[key].append(h)
+            sizes[key] += len(members)
+    near: dict[int, dict[int, int]] = defaultdict(dict)
+    for key, in_bucket in buckets.items():
+        if sizes[key] < 2 or sizes[key] > 2000:  # a huge bucket is a band of zeros, not a copy
+            continue
+        for pos, h1 in enumerate(in_bucket):
+            if len(groups[h1]) > 1:
+                near[h1][h1] = 0
+            for h2 in in_bucket[pos + 1:]:
+                bits = bin(h1 ^ h2).count("1")
                 if bits <= MAX_BITS:
-                    near[a][b] = bits
-                    near[b][a] = bits
+                    near[h1][h2] = near[h2][h1] = bits
+
+    def related(a: str, b: str) -> bool:  # the same department, or one name inside the other
+        return a == b or a in b or b in a
+
     out: dict[str, list[Finding]] = {}
-    for a, others in near.items():
-        best = min(others, key=lambda b: (others[b], items[b][0]))
-        other = items[best]
-        depts = {items[b][3] for b in others}
-        more = f"等{len(depts)}个部门" if len(depts) > 1 else ""
-        it = items[a]
-        out[it[0]] = [_finding(
-            "相关性.总体目标与其他部门雷同",
-            f"总体目标与{other[3]}{more}的“{other[1] or '未命名项目'}”（{other[4] or '年度不详'}）几乎相同",
-            [{"field": "goal_period", "text": it[6][:200], "line": it[7]},
-             {"field": "related", "declaration": other[0], "text": other[6][:200], "line": other[7]}],
-            related_id=other[0])]
+    for h, near_hashes in near.items():
+        candidates = sorted((bits, items[b][0], b) for h2, bits in near_hashes.items() for b in groups[h2])
+        dept_names: dict[str, set] = defaultdict(set)
+        for _bits, _id, b in candidates:
+            dept_names[items[b][2]].add(items[b][3])
+        for a in groups[h]:
+            it = items[a]
+            best = next((b for _bits, _id, b in candidates if not related(it[2], items[b][2])), None)
+            if best is None:
+                continue
+            other = items[best]
+            depts = {name for dept, names in dept_names.items() if not related(it[2], dept) for name in names}
+            more = f"等{len(depts)}个部门" if len(depts) > 1 else ""
+            out[it[0]] = [_finding(
+                "相关性.总体目标与其他部门雷同",
+                f"总体目标与{other[3]}{more}的“{other[1] or '未命名项目'}”（{other[4] or '年度不详'}）几乎相同",
+                [{"field": "goal_period", "text": it[6][:200], "line": it[7]},
+                 {"field": "related", "declaration": other[0], "text": other[6][:200], "line": other[7]}],
+                related_id=other[0])]
     return out
 
 
@@ -323,4 +330,4 @@ def review_corpus(db, model: str | None = None) -> dict[str, dict[str, list[Find
     return {code: info.fn(db, model) for code, info in RULES.items() if info.scope == "corpus"}
 
 
-__all__ = ["review_corpus", "simhash"]
+__all__ = ["review_corpus"]

@@ -130,7 +130,8 @@ def load_forms(db, ids: list[str] | None = None, batch: int = 500) -> Iterator[F
         forms = {r[0]: Form(*r) for r in db.execute(
             f"select {', '.join(FORM_COLUMNS)} from declarations where id in ({marks})", chunk).fetchall()}
         for decl_id, period, source, amount, printed in db.execute(
-                f"select declaration_id, period, source, amount, printed from funds where declaration_id in ({marks})",
+                f"select declaration_id, period, source, amount, printed from funds where declaration_id in ({marks})"
+                f" order by declaration_id, rowid",
                 chunk):
             forms[decl_id].funds[(period, source)] = amount
             forms[decl_id].funds_printed[(period, source)] = printed
@@ -150,3 +151,23 @@ def load_forms(db, ids: list[str] | None = None, batch: int = 500) -> Iterator[F
         for decl_id in chunk:
             if decl_id in forms:
                 yield forms[decl_id]
+
+
+PARSED_ID = "\u3007"  # stands for the declaration id until the store assigns it (〇)
+
+
+def form_of(d, lines: list[str], decl_id: str = PARSED_ID, source_id: str | None = None) -> Form:
+    """A parsed declaration (``records.Declaration``) as the Form the rules see, exactly as
+    :func:`load_forms` would read it back once stored: so a parsing worker can review it."""
+    form = Form(decl_id, *(getattr(d, c) for c in FORM_COLUMNS[1:-3]), source_id=source_id, title=d.title,
+                warning_count=len(d.warnings))
+    for (period, src), amount in d.funds.items():
+        key = (period, "总额" if src == "total" else src)
+        form.funds[key] = amount
+        form.funds_printed[key] = d.funds_printed.get((period, src))
+    form.indicators = [Indicator(f"{decl_id}:{seq}", i.period, i.level1, i.level2, i.name, i.value, i.op, i.number,
+                                 i.unit, i.line) for seq, i in enumerate(d.indicators)]
+    if d.first_line:
+        form.source_text = "\n".join(lines[d.first_line - 1:d.last_line or len(lines)])
+        form.ends_file = bool(lines) and (d.last_line or len(lines)) >= len(lines) - 1
+    return form

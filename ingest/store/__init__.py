@@ -104,6 +104,7 @@ class StoredFile:
     declaration_ids: list[str] = field(default_factory=list)
     same_as: list[tuple[str, str]] = field(default_factory=list)  # (id, other path): stored once, two sources
     kept_both: list[tuple[str, str]] = field(default_factory=list)  # (id, other path): same project, differs
+    saved: list[tuple[int, str]] = field(default_factory=list)  # (record index, id) written as parsed
 
 
 def current_source(db: Database, digest: str, parser_version: int) -> dict | None:
@@ -191,6 +192,8 @@ def store_file(db: Database, path: str, digest: str, size: int, text: str, resul
                 decl.warnings.append(_same_project_warning(decl, other))
                 out.kept_both.append((decl_id, other))
             counts = save_declaration(db, decl, decl_id, source_id, segments[n], print_)
+            if existing is None:
+                out.saved.append((n, decl_id))
             out.declarations += 1
             out.indicators += counts[0]
             out.policies += counts[1]
@@ -306,9 +309,10 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
         " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [rowid, *segments["declaration"]])
     prof = segments.get("profile")
     if prof is not None:
-        conn.execute("insert or replace into similarity_profiles (declaration_id, words, function, spending)"
-                     " values (?, ?, ?, ?)", [decl_id, json.dumps(prof["words"], ensure_ascii=False),
-                                              prof["function"], prof["spending"]])
+        conn.execute("insert or replace into similarity_profiles (declaration_id, words, function, spending,"
+                     " goal_simhash) values (?, ?, ?, ?, ?)",
+                     [decl_id, json.dumps(prof["words"], ensure_ascii=False), prof["function"], prof["spending"],
+                      prof.get("goal_simhash")])
     return len(d.indicators), len(linked)
 
 

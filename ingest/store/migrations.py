@@ -268,3 +268,10 @@ def m011_similarity_profiles(db: Database) -> None:
     # function and spending-kind distributions (float32), computed when the declaration is stored
     db["similarity_profiles"].create({"declaration_id": str, "words": str, "function": bytes, "spending": bytes},
                                      pk="declaration_id")
+
+
+@migrations()
+def m012_goal_simhash(db: Database) -> None:
+    # the SimHash of each declaration's total goal (signed 64-bit), computed while parsing, so the
+    # copied-goals review rule compares stored hashes instead of hashing every goal on every build
+    db.execute("alter table similarity_profiles add column goal_simhash integer")
