@@ -21,7 +21,6 @@ query calling one per row stops at the limit like any other.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import json
 import logging
 import os
@@ -61,8 +60,6 @@ class ModelLoading(Exception):
 # checks it every 1,000 SQLite steps, so a costly function called once per row would run long past
 # it; the project's functions check it on every call instead.
 _deadline = threading.local()
-_submitted = threading.local()  # when the running query's request arrived
-_arrival: contextvars.ContextVar[float] = contextvars.ContextVar("kb_arrival")  # set per HTTP request
 
 
 def _install_time_limit() -> None:
@@ -74,11 +71,7 @@ def _install_time_limit() -> None:
 
     @contextlib.contextmanager
     def sqlite_timelimit(conn, ms):
-        # counted from when the query was handed to the SQL threads: a query that waited for a
-        # thread behind slow ones gets only what is left of its time, so no request runs much
-        # past the limit end to end (Datasette's own check starts when the thread does)
-        start = getattr(_submitted, "at", None) or time.perf_counter()
-        _deadline.at = start + ms / 1000
+        _deadline.at = time.perf_counter() + ms / 1000
         try:
             with original(conn, ms):
                 yield
@@ -87,24 +80,6 @@ def _install_time_limit() -> None:
 
     sqlite_timelimit._kb = True
     database.sqlite_timelimit = sqlite_timelimit
-
-    execute_fn = database.Database.execute_fn
-
-    async def submitted_execute_fn(self, fn):
-        # from when the request arrived: Datasette runs other queries for a request first (its
-        # schema check), and those may have waited for a thread too
-        submitted = _arrival.get(None) or time.perf_counter()
-
-        def timed(conn):
-            _submitted.at = submitted
-            try:
-                return fn(conn)
-            finally:
-                _submitted.at = None
-
-        return await execute_fn(self, timed)
-
-    database.Database.execute_fn = submitted_execute_fn
 
 
 _install_time_limit()
@@ -296,8 +271,6 @@ def asgi_wrapper(datasette):
         app = _response_cache(_excel_csv(app), datasette)
 
         async def segmenting_app(scope, receive, send):
-            if scope.get("type") == "http":
-                _arrival.set(time.perf_counter())
             if scope.get("type") == "http" and scope.get("path", "").rstrip("/") == "/kb/declarations":
                 qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
                                             keep_blank_values=True)

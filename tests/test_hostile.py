@@ -104,8 +104,8 @@ def test_abusive_queries_end_at_the_limit_while_others_are_served(built_db_real)
           f" {len(normal_times)} normal requests, p95 {p95 * 1000:.0f} ms; server peak RSS {peak[0]:.0f} MB")
     assert all(status in (200, 400) for _, status, _ in abusive_times)
     times = sorted(t for _, _, t in abusive_times)
-    # nearly all end at the limit; one in about fifty takes a second limit's length (cause not
-    # yet found: it is not the wait for a SQL thread, which the functions' deadline includes)
+    # nearly all end at the limit; now and then one takes a second limit's length (cause not yet
+    # found: not the wait for a SQL thread, and no single function call takes more than 0.4 s)
     assert times[int(0.95 * (len(times) - 1))] <= LIMIT_S + 1, times
     assert slowest[2] <= 2 * LIMIT_S + 1, slowest
     assert not normal_errors
