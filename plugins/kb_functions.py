@@ -326,16 +326,10 @@ def _response_cache(app, datasette):
     cache: OrderedDict = OrderedDict()
     lock = threading.Lock()
 
+    from ingest.query.cache import file_version
+
     def version() -> tuple:
-        out = []
-        for db in datasette.databases.values():
-            for p in (db.path, f"{db.path}-wal") if db.path else ():
-                try:
-                    st = os.stat(p)
-                    out += [st.st_size, st.st_mtime_ns]
-                except OSError:
-                    out += [None]
-        return tuple(out)
+        return tuple(file_version(db.path) for db in datasette.databases.values() if db.path)
 
     async def cached_app(scope, receive, send):
         path = scope.get("path", "") if scope.get("type") == "http" else ""

@@ -21,7 +21,8 @@ _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
-def _version(path: str) -> tuple:
+def file_version(path: str) -> tuple:
+    """What changes when a database file is written: its and its WAL's size and modification time."""
     out = []
     for p in (path, path + "-wal"):
         try:
@@ -37,7 +38,7 @@ def cached(db, key: tuple, compute: Callable[[], T]) -> T:
     path = database_path(db)
     if not path:  # an in-memory database: nothing to key on
         return compute()
-    full = (path, _version(path), *key)
+    full = (path, file_version(path), *key)
     with _lock:
         if full in _cache:
             _cache.move_to_end(full)

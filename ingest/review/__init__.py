@@ -81,8 +81,6 @@ def store_parsed_findings(db: Database, reviewed: list[tuple[str, object, list[F
     """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, findings)."""
     from ..records import fingerprint
 
-    form_rules = [code for code, info in RULES.items() if info.scope == "form"]
-    marks = ",".join("?" * len(form_rules))
     rows = []
     for decl_id, d, findings in reviewed:
         for f in findings:
@@ -90,11 +88,19 @@ def store_parsed_findings(db: Database, reviewed: list[tuple[str, object, list[F
                 if str(ev.get("indicator", "")).startswith(PARSED_ID):
                     ev["indicator"] = decl_id + ev["indicator"][len(PARSED_ID):]
             rows.append(_row(decl_id, f, {decl_id: (d.name, d.dept_name, d.year)}))
+    _replace_form_findings(db, {decl_id: _stamp(fingerprint(d)) for decl_id, d, _f in reviewed}, rows)
+
+
+def _replace_form_findings(db: Database, stamps: dict[str, str], rows: list[dict]) -> None:
+    """The per-declaration rules' findings of these declarations replaced by ``rows``, and each
+    declaration marked reviewed with its stamp."""
+    form_rules = [code for code, info in RULES.items() if info.scope == "form"]
+    marks = ",".join("?" * len(form_rules))
     db.conn.executemany(f"delete from findings where declaration_id = ? and rule in ({marks})",
-                        [(decl_id, *form_rules) for decl_id, _d, _f in reviewed])
+                        [(d, *form_rules) for d in stamps])
     _insert_findings(db, rows)
     db.conn.executemany("insert or replace into review_state (declaration_id, stamp) values (?, ?)",
-                        [(decl_id, _stamp(fingerprint(d))) for decl_id, d, _f in reviewed])
+                        list(stamps.items()))
 
 
 def pending(db) -> list[str]:
@@ -128,21 +134,14 @@ def review(db: Database, *, model: str | None = None, full: bool = False, corpus
         else:
             todo = list(ids)
         names = _names(db, None if ids is None else todo)
-        form_rules = [code for code, info in RULES.items() if info.scope == "form"]
-        marks = ",".join("?" * len(form_rules))
         for start in range(0, len(todo), 500):
             chunk = todo[start:start + 500]
-            rows, states = [], []
+            rows = []
             for form in load_forms(db, chunk):
                 rows.extend(_row(form.id, f, names) for f in review_form(form))
             prints = dict(db.execute(f"select id, fingerprint from declarations where id in ({','.join('?' * len(chunk))})",
                                      chunk).fetchall())
-            states = [{"declaration_id": d, "stamp": _stamp(prints.get(d))} for d in chunk]
-            db.conn.executemany(f"delete from findings where declaration_id = ? and rule in ({marks})",
-                                [(d, *form_rules) for d in chunk])
-            _insert_findings(db, rows)
-            db.conn.executemany("insert or replace into review_state (declaration_id, stamp) values (?, ?)",
-                                [(x["declaration_id"], x["stamp"]) for x in states])
+            _replace_form_findings(db, {d: _stamp(prints.get(d)) for d in chunk}, rows)
             report.reviewed += len(chunk)
             if progress:
                 progress(len(chunk))

@@ -145,9 +145,7 @@ def load_forms(db, ids: list[str] | None = None, batch: int = 500) -> Iterator[F
                     texts.clear()
                     row = db.execute("select text from sources where id = ?", [form.source_id]).fetchone()
                     texts[form.source_id] = (row[0] or "").split("\n") if row else []
-                lines = texts[form.source_id]
-                form.source_text = "\n".join(lines[form.first_line - 1:form.last_line or len(lines)])
-                form.ends_file = bool(lines) and (form.last_line or len(lines)) >= len(lines) - 1
+                _place(form, texts[form.source_id])
         for decl_id in chunk:
             if decl_id in forms:
                 yield forms[decl_id]
@@ -168,6 +166,11 @@ def form_of(d, lines: list[str], decl_id: str = PARSED_ID, source_id: str | None
     form.indicators = [Indicator(f"{decl_id}:{seq}", i.period, i.level1, i.level2, i.name, i.value, i.op, i.number,
                                  i.unit, i.line) for seq, i in enumerate(d.indicators)]
     if d.first_line:
-        form.source_text = "\n".join(lines[d.first_line - 1:d.last_line or len(lines)])
-        form.ends_file = bool(lines) and (d.last_line or len(lines)) >= len(lines) - 1
+        _place(form, lines)
     return form
+
+
+def _place(form: Form, lines: list[str]) -> None:
+    """The form's own lines of its file, and whether it ends the file."""
+    form.source_text = "\n".join(lines[form.first_line - 1:form.last_line or len(lines)])
+    form.ends_file = bool(lines) and (form.last_line or len(lines)) >= len(lines) - 1
