@@ -22,7 +22,7 @@ from sqlite_utils import Database
 from . import segment
 from .form import PARSER_VERSION, interpret
 from .readers import SUFFIXES, read_document, supported
-from .records import ParseError, ParseResult
+from .records import ParseError, ParseResult, fingerprint
 from .store import StoredFile, current_source, forget_path, record_failure, record_path, sha256, store_file
 from .review import review_parsed
 
@@ -42,6 +42,7 @@ class Prepared:
     segments: list[dict] = field(default_factory=list)  # per declaration, see segment.declaration_columns
     findings: list | None = None  # per declaration, the per-declaration review rules' findings
     review_seconds: float = 0.0
+    prints: list[str] | None = None  # per declaration, its fingerprint (records.fingerprint)
 
 
 def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
@@ -68,6 +69,7 @@ def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
         out.error = f"{path}: 文件无法解析（{type(e).__name__}: {str(e)[:200]}）"
         return out
     out.segments = [segment.declaration_columns(d) for d in out.result.declarations]
+    out.prints = [fingerprint(d) for d in out.result.declarations]
     try:
         out.findings, out.review_seconds = review_parsed(out.result.declarations, out.text)
     except Exception:  # noqa: BLE001 - a rule failing here is run again on the stored declarations
@@ -85,6 +87,7 @@ class BuildReport:
     derived_refreshed: bool = False
     review: object | None = None  # a review.ReviewReport when findings were brought up to date
     review_seconds: float = 0.0  # spent on review rules during this build
+    review_form_seconds: float = 0.0  # of which: per-declaration rules (in the parsing workers, and storing their findings)
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -184,7 +187,9 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                     if stored.status in ("ingested", "replaced"):
                         _set_state(db, "derived_stale", 1)
                         if stored.declaration_ids:
-                            report.review_seconds += _review_file(db, prep, stored)
+                            seconds = _review_file(db, prep, stored)
+                            report.review_seconds += seconds
+                            report.review_form_seconds += seconds
                 bar.update(1)
     finally:
         batch.close()
@@ -196,7 +201,9 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         report.embedded, report.embed_error = _embed(db, embedder, progress)
     with db.atomic():
         report.review = _review(db, embedder, report, progress)
-        report.review_seconds += report.review.seconds if report.review is not None else 0.0
+        if report.review is not None:
+            report.review_seconds += report.review.seconds
+            report.review_form_seconds += report.review.seconds - sum(report.review.rule_seconds.values())
         _set_state(db, "derived_stale", 0)
     db.execute("pragma wal_checkpoint(truncate)")
     return report
@@ -269,7 +276,7 @@ def _store(db: Database, prep: Prepared, fail_after_declarations: int | None) ->
         record_failure(db, prep.path, prep.digest or None, prep.line, prep.error)
         return StoredFile(prep.path, "failed", error=prep.error, line=prep.line)
     return store_file(db, prep.path, prep.digest, prep.size, prep.text, prep.result, prep.segments, PARSER_VERSION,
-                      fail_after_declarations)
+                      fail_after_declarations, prints=prep.prints)
 
 
 def _review_file(db: Database, prep: Prepared, stored) -> float:
@@ -282,10 +289,10 @@ def _review_file(db: Database, prep: Prepared, stored) -> float:
     done: set[str] = set()
     if prep.findings is not None:
         kept_both = {decl_id for decl_id, _other in stored.kept_both}
-        reviewed = [(decl_id, prep.result.declarations[n], prep.findings[n]) for n, decl_id in stored.saved
-                    if decl_id not in kept_both]
+        reviewed = [(decl_id, prep.result.declarations[n], prep.findings[n], prep.prints and prep.prints[n])
+                    for n, decl_id in stored.saved if decl_id not in kept_both]
         store_parsed_findings(db, reviewed)
-        done = {decl_id for decl_id, _d, _f in reviewed}
+        done = {r[0] for r in reviewed}
     rest = [decl_id for decl_id in stored.declaration_ids if decl_id not in done]
     if rest:
         review(db, ids=rest, corpus=False)

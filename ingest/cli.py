@@ -113,9 +113,18 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         f"{counts['parse_warnings']} 条解析警告、{counts['findings']} 条审核发现"
         f"（本次：{report.count('ingested') + report.count('replaced')} 个新增或变化的文件共 {report.declarations} 张申报表，"
         f"{report.count('unchanged')} 个未变化，{report.count('duplicate')} 个重复，{report.count('failed')} 个失败；"
-        f"审核检查用时 {report.review_seconds:.1f} 秒）")
+        f"审核检查用时 {report.review_seconds:.1f} 秒{_review_parts(report)}）")
     if report.failed or report.embed_error:
         sys.exit(1)  # the declarations that could be read are stored all the same
+
+
+def _review_parts(report) -> str:
+    """Where the review time went: per-declaration rules, and each corpus rule that ran."""
+    rules = report.review.rule_seconds if report.review is not None else {}
+    if not report.review_seconds or not rules:
+        return ""
+    parts = "，".join(f"{code} {s:.1f} 秒" for code, s in rules.items())
+    return f"：逐表检查 {report.review_form_seconds:.1f} 秒，{parts}"
 
 
 @cli.command()

@@ -312,6 +312,20 @@ def test_the_seed_case_is_found_in_the_seed_corpus(built_db):
     assert seed and all("1,260万元" in r[2] and "1620万元" in r[2] for r in seed)
     evidence = json.loads(seed[0][4])
     assert any(e.get("indicator") and e.get("line") for e in evidence)
+    # the plan's figure is cited on the line that prints it (line 20 of the seed file), not the form's first line
+    assert [e["line"] for e in evidence if e.get("field") == "plan"] == [20]
+
+
+def test_quartiles_without_one_value_are_those_of_the_others():
+    """The outlier rule reads the others' quartiles off the sorted values instead of copying them."""
+    import numpy as np
+
+    from ingest.review.corpus import _quantiles
+
+    values = np.sort(np.array([85.0, 90, 90, 92, 95, 95, 96, 98, 60, 100]))
+    for skip in [None, *range(len(values))]:
+        others = values if skip is None else np.delete(values, skip)
+        assert _quantiles(values, [10, 25, 50, 75, 90], skip) == list(np.percentile(others, [10, 25, 50, 75, 90]))
 
 
 def test_kb_review_command_on_an_existing_database(db_copy):

@@ -32,6 +32,7 @@ class ReviewReport:
     findings: int = 0  # findings stored in all
     by_rule: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    rule_seconds: dict[str, float] = field(default_factory=dict)  # each corpus rule's time
 
 
 def _stamp(fingerprint: str | None) -> str:
@@ -69,26 +70,28 @@ def _names(db, ids: list[str] | None) -> dict[str, tuple]:
 
 def review_parsed(declarations: list, text: str) -> tuple[list[list[Finding]], float]:
     """The per-declaration rules over parsed records, before they are stored (in a parsing worker,
-    so the review runs beside the parsing): findings per declaration, and the seconds it took.
+    so the review runs beside the parsing): findings per declaration, and the seconds of CPU it took
+    (a worker's wall time would also count the time it waited for a core while the others parsed).
     The findings are those :func:`review` gives once the declarations are stored."""
-    started = time.perf_counter()
+    started = time.thread_time()
     lines = text.split("\n")
     found = [review_form(form_of(d, lines)) for d in declarations]
-    return found, time.perf_counter() - started
+    return found, time.thread_time() - started
 
 
-def store_parsed_findings(db: Database, reviewed: list[tuple[str, object, list[Finding]]]) -> None:
-    """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, findings)."""
+def store_parsed_findings(db: Database, reviewed: list[tuple]) -> None:
+    """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, findings,
+    and its fingerprint if already computed)."""
     from ..records import fingerprint
 
     rows = []
-    for decl_id, d, findings in reviewed:
+    for decl_id, d, findings, *_print in reviewed:
         for f in findings:
             for ev in f.evidence:
                 if str(ev.get("indicator", "")).startswith(PARSED_ID):
                     ev["indicator"] = decl_id + ev["indicator"][len(PARSED_ID):]
             rows.append(_row(decl_id, f, {decl_id: (d.name, d.dept_name, d.year)}))
-    _replace_form_findings(db, {decl_id: _stamp(fingerprint(d)) for decl_id, d, _f in reviewed}, rows)
+    _replace_form_findings(db, {decl_id: _stamp((p and p[0]) or fingerprint(d)) for decl_id, d, _f, *p in reviewed}, rows)
 
 
 def _replace_form_findings(db: Database, stamps: dict[str, str], rows: list[dict]) -> None:
@@ -151,7 +154,7 @@ def review(db: Database, *, model: str | None = None, full: bool = False, corpus
             report.corpus = True
             if ids is not None:
                 names = _names(db, None)
-            results = review_corpus(db, model)
+            results = review_corpus(db, model, report.rule_seconds)
             codes = list(results)
             db.execute(f"delete from findings where rule in ({','.join('?' * len(codes))})", codes)
             _insert_findings(db, [_row(decl_id, f, names) for found in results.values()

@@ -9,6 +9,7 @@ replaces every finding of these rules at once, whenever any declaration changed.
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from statistics import median
 
@@ -47,44 +48,77 @@ def value_outliers(db, model: str | None = None) -> dict[str, list[Finding]]:
     比率（满意度、合格率等）和单位标准（元/人）与知识库中至少 8 个其他申报表的同类指标比较：
     低于第一四分位数 3 个四分位距以下（或高于第三四分位数 3 个四分位距以上）即提示，如
     满意度 ≥60% 而常见取值为 85%–98%。"""
+    # First the numbers (id, declaration, indicator, direction, number, unit); the cells of the odd
+    # ones are read afterwards.
     by_class: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    rows = db.execute("select id, declaration_id, period, name, name_norm, value, op, number, unit, line"
+    rows = db.execute("select id, declaration_id, name_norm, op, number, unit"
                       " from indicators where number is not null and name_norm is not null"
                       " and (unit = '%' or (instr(unit, '/') > 0 and instr(unit, '元') > 0))")  # see _value_class
+    classes: dict[tuple, tuple | None] = {}
     for r in rows:
-        key = _value_class(r[4], r[8], r[6])
+        ck = (r[2], r[5], r[3])
+        key = classes[ck] if ck in classes else classes.setdefault(ck, _value_class(*ck))
         if key is not None:
             by_class[key][r[1]].append(r)
-    out: dict[str, list[Finding]] = defaultdict(list)
+    found: list[tuple[str, tuple, list, int, str]] = []  # (declaration, class, odd rows, peers, common values)
     for key, per_decl in by_class.items():
         if len(per_decl) <= MIN_PEERS:
             continue
-        typical = {d: median(x[7] for x in rs) for d, rs in per_decl.items()}
-        everyone = np.fromiter(typical.values(), dtype=float)
-        low, high = _fences(everyone, key)
-        ordered = np.sort(everyone)
+        typical = {d: median(x[4] for x in rs) for d, rs in per_decl.items()}
+        ordered = np.sort(np.fromiter(typical.values(), dtype=float))
+        low, high = _fences(ordered, key)
         for decl_id, rs in per_decl.items():
-            if all(low <= x[7] <= high for x in rs):
+            if all(low <= x[4] <= high for x in rs):
                 continue  # inside the fences of all values: inside those of the others too, nearly always
             # everyone else's typical values: the sorted values without one copy of this declaration's
-            others = np.delete(ordered, np.searchsorted(ordered, typical[decl_id]))
-            o_low, o_high = _fences(others, key)
-            odd = [x for x in rs if x[7] < o_low or x[7] > o_high]
-            if not odd:
-                continue
-            x = odd[0]
-            common = f"{np.percentile(others, 10):g}–{np.percentile(others, 90):g}{key[1]}"
-            label = "满意度" if key[0] == "满意度" else f"“{x[3]}”"
-            out[decl_id].append(_finding(
-                "适当性.指标值偏离常见取值",
-                f"{label}{x[5]}，知识库中{len(others)}个申报表的常见取值为{common}",
-                [{"indicator": y[0], "period": y[2], "text": f"{y[3]}：{y[5]}", "line": y[9]} for y in odd]))
+            mine = int(np.searchsorted(ordered, typical[decl_id]))
+            o_low, o_high = _fences(ordered, key, skip=mine)
+            odd = [x for x in rs if x[4] < o_low or x[4] > o_high]
+            if odd:
+                p10, p90 = _quantiles(ordered, [10, 90], skip=mine)
+                found.append((decl_id, key, odd, len(ordered) - 1, f"{p10:g}–{p90:g}{key[1]}"))
+    cells = _cells(db, [x[0] for _d, _k, odd, _n, _c in found for x in odd])
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for decl_id, key, odd, peers, common in found:
+        first = cells[odd[0][0]]
+        label = "满意度" if key[0] == "满意度" else f"“{first[1]}”"
+        out[decl_id].append(_finding(
+            "适当性.指标值偏离常见取值",
+            f"{label}{first[2]}，知识库中{peers}个申报表的常见取值为{common}",
+            [{"indicator": x[0], "period": cells[x[0]][0], "text": f"{cells[x[0]][1]}：{cells[x[0]][2]}",
+              "line": cells[x[0]][3]} for x in odd]))
     return out
 
 
-def _fences(values: np.ndarray, key: tuple) -> tuple[float, float]:
-    """Values below q1 - 3·IQR or above q3 + 3·IQR are far out (a rate may always reach 100%)."""
-    q1, mid, q3 = np.percentile(values, [25, 50, 75])
+def _cells(db, ids: list[str]) -> dict[str, tuple]:
+    """indicator id → (period, name, value, line)."""
+    out = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in db.execute(f"select id, period, name, value, line from indicators where id in ({','.join('?' * len(chunk))})",
+                            chunk):
+            out[r[0]] = r[1:]
+    return out
+
+
+def _quantiles(ordered: np.ndarray, qs: list[float], skip: int | None = None) -> list[float]:
+    """Percentiles (numpy's linear rule) of sorted values, leaving out the value at index ``skip``:
+    read off the sorted array, without copying it."""
+    n = len(ordered) - (skip is not None)
+    out = []
+    for q in qs:
+        pos = q / 100 * (n - 1)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, n - 1)
+        a, b = (ordered[k + 1 if skip is not None and k >= skip else k] for k in (lo, hi))
+        out.append(float(a + (b - a) * (pos - lo)))
+    return out
+
+
+def _fences(ordered: np.ndarray, key: tuple, skip: int | None = None) -> tuple[float, float]:
+    """Values below q1 - 3·IQR or above q3 + 3·IQR are far out (a rate may always reach 100%).
+    ``ordered`` is sorted; ``skip`` an index left out."""
+    q1, mid, q3 = _quantiles(ordered, [25, 50, 75], skip)
     spread = max(q3 - q1, 0.05 * abs(mid), 1e-9)
     low, high = q1 - 3 * spread, q3 + 3 * spread
     if key[1] == "%":
@@ -106,16 +140,21 @@ def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
     """财预〔2015〕88号：绩效目标应与部门职能、项目内容相关，反映本项目的预期产出和效果。
     总体目标（去掉数字和标点后）与另一主管部门的申报表几乎一字不差（SimHash 相差不超过 3 位），
     说明目标照搬自他人的申报表；同一部门的年度续报不算。"""
-    items, hashes = [], []
-    for d_id, name, dept, year, goal_p, goal_a, line, stored in db.execute(
-            "select d.id, d.name, d.dept_name, d.year, d.goal_period, d.goal_annual, d.first_line, p.goal_simhash"
-            " from declarations d left join similarity_profiles p on p.declaration_id = d.id"):
+    # First only what finding a copy needs (the hash, stored while parsing, and the department);
+    # names, years and goal texts are read for the declarations found.
+    items, hashes = [], []  # items: (id, department compacted, department)
+    for d_id, dept, stored, profiled in db.execute(
+            "select d.id, d.dept_name, p.goal_simhash, p.declaration_id is not null from declarations d"
+            " left join similarity_profiles p on p.declaration_id = d.id"):
         if not dept:
             continue
-        h = stored if stored is not None else goal_simhash(goal_p, goal_a)  # stored while parsing
-        if h is not None:
-            items.append((d_id, name, _dept(dept), dept, year, None, goal_p or goal_a, line))
-            hashes.append(h % (1 << 64))
+        if not profiled:  # no profile stored while parsing: compute the hash
+            goal_p, goal_a = db.execute("select goal_period, goal_annual from declarations where id = ?",
+                                        [d_id]).fetchone()
+            stored = goal_simhash(goal_p, goal_a)
+        if stored is not None:
+            items.append((d_id, _dept(dept), dept))
+            hashes.append(stored % (1 << 64))
     # Near-identical goals share at least one of four 16-bit bands of their hashes. Work on distinct
     # hashes (a goal copied a thousand times is one hash), then give each declaration the closest
     # declaration of an unrelated department among the hashes near its own.
@@ -144,26 +183,40 @@ def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
     def related(a: str, b: str) -> bool:  # the same department, or one name inside the other
         return a == b or a in b or b in a
 
-    out: dict[str, list[Finding]] = {}
+    pairs: list[tuple[int, int, int]] = []  # (declaration, the closest one of another department, departments)
     for h, near_hashes in near.items():
         candidates = sorted((bits, items[b][0], b) for h2, bits in near_hashes.items() for b in groups[h2])
         dept_names: dict[str, set] = defaultdict(set)
         for _bits, _id, b in candidates:
-            dept_names[items[b][2]].add(items[b][3])
+            dept_names[items[b][1]].add(items[b][2])
         for a in groups[h]:
             it = items[a]
-            best = next((b for _bits, _id, b in candidates if not related(it[2], items[b][2])), None)
-            if best is None:
-                continue
-            other = items[best]
-            depts = {name for dept, names in dept_names.items() if not related(it[2], dept) for name in names}
-            more = f"等{len(depts)}个部门" if len(depts) > 1 else ""
-            out[it[0]] = [_finding(
-                "相关性.总体目标与其他部门雷同",
-                f"总体目标与{other[3]}{more}的“{other[1] or '未命名项目'}”（{other[4] or '年度不详'}）几乎相同",
-                [{"field": "goal_period", "text": it[6][:200], "line": it[7]},
-                 {"field": "related", "declaration": other[0], "text": other[6][:200], "line": other[7]}],
-                related_id=other[0])]
+            best = next((b for _bits, _id, b in candidates if not related(it[1], items[b][1])), None)
+            if best is not None:
+                pairs.append((a, best, len({name for dept, names in dept_names.items()
+                                            if not related(it[1], dept) for name in names})))
+    details = _details(db, {items[k][0] for a, b, _n in pairs for k in (a, b)})
+    out: dict[str, list[Finding]] = {}
+    for a, best, n_depts in pairs:
+        it, other = details[items[a][0]], details[items[best][0]]
+        more = f"等{n_depts}个部门" if n_depts > 1 else ""
+        out[it[0]] = [_finding(
+            "相关性.总体目标与其他部门雷同",
+            f"总体目标与{other[2]}{more}的“{other[1] or '未命名项目'}”（{other[3] or '年度不详'}）几乎相同",
+            [{"field": "goal_period", "text": it[4][:200], "line": it[5]},
+             {"field": "related", "declaration": other[0], "text": other[4][:200], "line": other[5]}],
+            related_id=other[0])]
+    return out
+
+
+def _details(db, ids: set[str]) -> dict[str, tuple]:
+    """id → (id, name, department, year, goal text, first line) for these declarations."""
+    out, ids = {}, sorted(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in db.execute("select id, name, dept_name, year, coalesce(nullif(goal_period, ''), goal_annual, ''), first_line"
+                            f" from declarations where id in ({','.join('?' * len(chunk))})", chunk):
+            out[r[0]] = r
     return out
 
 
@@ -325,9 +378,16 @@ class _Vectors:
         return self.items.get(item)
 
 
-def review_corpus(db, model: str | None = None) -> dict[str, dict[str, list[Finding]]]:
-    """Every corpus rule: ``{rule code: {declaration_id: findings}}``."""
-    return {code: info.fn(db, model) for code, info in RULES.items() if info.scope == "corpus"}
+def review_corpus(db, model: str | None = None, seconds: dict | None = None) -> dict[str, dict[str, list[Finding]]]:
+    """Every corpus rule: ``{rule code: {declaration_id: findings}}``; each rule's time goes in ``seconds``."""
+    out = {}
+    for code, info in RULES.items():
+        if info.scope == "corpus":
+            started = time.perf_counter()
+            out[code] = info.fn(db, model)
+            if seconds is not None:
+                seconds[code] = time.perf_counter() - started
+    return out
 
 
 __all__ = ["review_corpus"]

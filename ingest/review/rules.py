@@ -61,6 +61,20 @@ def _ind(i: Indicator) -> dict:
     return {"indicator": i.id, "period": i.period, "text": f"{i.name}：{i.value or '（空）'}", "line": i.line}
 
 
+def _line_of(f: Form, *needles: str | None) -> int | None:
+    """The file line of the form holding the first of ``needles`` found (compared without spaces),
+    or the form's first line: where a reviewer should look for a printed amount or phrase."""
+    if f.first_line and f.source_text:
+        lines = [compact(x) for x in f.source_text.split("\n")]
+        for needle in needles:
+            needle = compact(needle or "")
+            if needle:
+                hit = next((k for k, line in enumerate(lines) if needle in line), None)
+                if hit is not None:
+                    return f.first_line + hit
+    return f.first_line
+
+
 def _wan(yuan: float) -> str:
     return f"{yuan / 10_000:,.2f}".rstrip("0").rstrip(".") + "万元"
 
@@ -219,7 +233,8 @@ def funds_sum(f: Form) -> list[Finding]:
         if abs(parts - total) > 1 and abs(alt - total) > 1 and not any(abs(v - total) < 1 for v in sources.values()):
             out.append(_finding("适当性.资金来源不等于总额",
                                 f"{period}资金总额{_wan(total)}，各来源合计{_wan(parts)}",
-                                [{"field": "funds", "text": f"{period} {s} {v:,.0f}元", "line": f.first_line}
+                                [{"field": "funds", "text": f"{period} {s} {v:,.0f}元",
+                                  "line": _line_of(f, f.funds_printed.get((period, s)))}
                                  for s, v in sources.items()]))
     return out
 
@@ -234,7 +249,7 @@ def annual_over_period_funds(f: Form) -> list[Finding]:
             and not f.self_evaluation:
         return [_finding("适当性.年度资金超过实施期", f"年度资金{_wan(f.funds_annual)}大于实施期资金{_wan(f.funds_total)}",
                          [{"field": "funds", "text": f"实施期 {f.funds_total:,.0f} 元；年度 {f.funds_annual:,.0f} 元",
-                           "line": f.first_line}])]
+                           "line": _line_of(f, f.funds_printed.get(("年度", "总额")), f.funds_printed.get(("实施期", "总额")))}])]
     return []
 
 
@@ -280,7 +295,7 @@ def cost_vs_funds(f: Form) -> list[Finding]:
         if item and abs(item[0] - yuan) > max(1.0, 0.01 * item[0]):
             out.append(_finding("适当性.成本指标与资金不符",
                                 f"成本指标“{i.name}”为{_wan(yuan)}，而实施计划写明“{item[1]}”",
-                                [_ind(i), {"field": "plan", "text": item[1], "line": f.first_line}]))
+                                [_ind(i), {"field": "plan", "text": item[1], "line": _line_of(f, item[1], item[1].split("：")[-1].split(":")[-1])}]))
     return out
 
 

@@ -141,7 +141,8 @@ def forget_path(db: Database, path: str) -> None:
 
 
 def store_file(db: Database, path: str, digest: str, size: int, text: str, result: ParseResult,
-               segments: list[dict], parser_version: int, fail_after_declarations: int | None = None) -> StoredFile:
+               segments: list[dict], parser_version: int, fail_after_declarations: int | None = None,
+               prints: list[str] | None = None) -> StoredFile:
     """Write one parsed file in one savepoint: its source text, declarations, indicators and search rows.
 
     Whatever this path held before is replaced; a stored file with the same bytes read by an
@@ -149,6 +150,7 @@ def store_file(db: Database, path: str, digest: str, size: int, text: str, resul
 
     :param segments: per declaration, the segmented search columns (see ``segment.declaration_columns``).
     :param fail_after_declarations: raise after storing this many declarations (to test atomicity).
+    :param prints: per declaration, its fingerprint if already computed (by a parsing worker).
     """
     replaced = db.execute("select 1 from source_paths where path = ?", [path]).fetchone() is not None
     out = StoredFile(path, "replaced" if replaced else "ingested", reader=result.reader)
@@ -177,7 +179,7 @@ def store_file(db: Database, path: str, digest: str, size: int, text: str, resul
             base = declaration_key(decl, digest)
             seen[base] = seen.get(base, 0) + 1
             decl_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-            print_ = fingerprint(decl)
+            print_ = prints[n] if prints else fingerprint(decl)
             existing = db.execute("select d.fingerprint, s.path from declarations d join sources s"
                                   " on s.id = d.source_id where d.id = ?", [decl_id]).fetchone()
             if existing is not None and existing[0] == print_:
