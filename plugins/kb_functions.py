@@ -202,10 +202,36 @@ def limit_connection(conn) -> None:
     conn.execute(f"pragma soft_heap_limit = {HEAP_LIMIT // 4}")
 
 
+def start_sql_threads(executor) -> int:
+    """Start every thread of Datasette's SQL thread pool now. Python's pool starts a new thread only
+    when it counts no idle one, and it counts a thread idle after each task even when the thread
+    goes straight on to the next: under load it can stay below its size, so a request waits behind
+    long queries (an abusive one holds its thread up to the time limit) while threads it may have
+    are never started. Returns the number of threads running."""
+    size = getattr(executor, "_max_workers", 0)
+    threads = getattr(executor, "_threads", None)
+    if threads is None:
+        return 0
+    release = threading.Event()
+    try:
+        # each task holds its thread until all are submitted, so every submission past the idle
+        # ones starts a thread
+        for _ in range(2 * size):
+            if len(threads) >= size:
+                break
+            executor.submit(release.wait, 10)
+    finally:
+        release.set()
+    return len(threads)
+
+
 @hookimpl
 def startup(datasette):
-    """Load the embedding model in the background when the server starts (once per worker), if
-    the served database has vectors of it: the first semantic query then does not wait for it."""
+    """Start the SQL threads; load the embedding model in the background when the server starts
+    (once per worker), if the served database has vectors of it: the first semantic query then
+    does not wait for it."""
+    if datasette.executor is not None:
+        start_sql_threads(datasette.executor)
     if os.environ.get("KB_WARM", "1") == "0":
         return
 

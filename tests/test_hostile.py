@@ -152,3 +152,19 @@ def test_a_function_called_per_row_stops_at_the_statement_time_limit(built_db, t
     assert r.status_code == 400 and seconds < 2.0, (r.status_code, seconds, r.text[:200])
     body = json.loads(r.text)
     assert body["ok"] is False
+
+
+def test_every_sql_thread_is_started_before_requests_arrive():
+    """Python's pool can stay below its size under load (it counts a thread idle after each task),
+    and a request then waits behind long queries while threads are missing: the server starts them all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plugins.kb_functions import start_sql_threads
+
+    pool = ThreadPoolExecutor(max_workers=6)
+    try:
+        pool.submit(lambda: None).result()  # one thread started and counted idle
+        assert start_sql_threads(pool) == 6
+        assert pool.submit(lambda: "查询").result(timeout=5) == "查询"
+    finally:
+        pool.shutdown()
