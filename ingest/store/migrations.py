@@ -275,3 +275,11 @@ def m012_goal_simhash(db: Database) -> None:
     # the SimHash of each declaration's total goal (signed 64-bit), computed while parsing, so the
     # copied-goals review rule compares stored hashes instead of hashing every goal on every build
     db.execute("alter table similarity_profiles add column goal_simhash integer")
+
+
+@migrations()
+def m013_declaration_page_indexes(db: Database) -> None:
+    # the declarations table page sorts by 实施期资金 and facets by 项目期 (years): without indexes
+    # both scan every row on every uncached page (0.1-0.8 s at 100,000 declarations)
+    db["declarations"].create_index(["funds_total"], if_not_exists=True)
+    db["declarations"].create_index(["period_years"], if_not_exists=True)
