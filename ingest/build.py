@@ -87,7 +87,12 @@ class BuildReport:
     derived_refreshed: bool = False
     review: object | None = None  # a review.ReviewReport when findings were brought up to date
     review_seconds: float = 0.0  # spent on review rules during this build
-    review_form_seconds: float = 0.0  # of which: per-declaration rules (in the parsing workers, and storing their findings)
+
+    @property
+    def review_form_seconds(self) -> float:
+        """Of the review time, the per-declaration rules' (the rest is the corpus rules')."""
+        corpus = sum(self.review.rule_seconds.values()) if self.review is not None else 0.0
+        return self.review_seconds - corpus
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -187,9 +192,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                     if stored.status in ("ingested", "replaced"):
                         _set_state(db, "derived_stale", 1)
                         if stored.declaration_ids:
-                            seconds = _review_file(db, prep, stored)
-                            report.review_seconds += seconds
-                            report.review_form_seconds += seconds
+                            report.review_seconds += _review_file(db, prep, stored)
                 bar.update(1)
     finally:
         batch.close()
@@ -201,9 +204,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         report.embedded, report.embed_error = _embed(db, embedder, progress)
     with db.atomic():
         report.review = _review(db, embedder, report, progress)
-        if report.review is not None:
-            report.review_seconds += report.review.seconds
-            report.review_form_seconds += report.review.seconds - sum(report.review.rule_seconds.values())
+        report.review_seconds += report.review.seconds if report.review is not None else 0.0
         _set_state(db, "derived_stale", 0)
     db.execute("pragma wal_checkpoint(truncate)")
     return report
@@ -289,7 +290,7 @@ def _review_file(db: Database, prep: Prepared, stored) -> float:
     done: set[str] = set()
     if prep.findings is not None:
         kept_both = {decl_id for decl_id, _other in stored.kept_both}
-        reviewed = [(decl_id, prep.result.declarations[n], prep.findings[n], prep.prints and prep.prints[n])
+        reviewed = [(decl_id, prep.result.declarations[n], prep.prints[n], prep.findings[n])
                     for n, decl_id in stored.saved if decl_id not in kept_both]
         store_parsed_findings(db, reviewed)
         done = {r[0] for r in reviewed}

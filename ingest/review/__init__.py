@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from ..form import PARSER_VERSION
+from ..store import rows_by_ids
 from .corpus import review_corpus
 from .forms import DIMENSIONS, PARSED_ID, SEVERITIES, Finding, Form, form_of, load_forms
 from .rules import RULES, RuleInfo, review_form
@@ -58,14 +59,8 @@ def _insert_findings(db, rows: list[dict]) -> None:
 
 def _names(db, ids: list[str] | None) -> dict[str, tuple]:
     sql = "select id, name, dept_name, year from declarations"
-    if ids is None:
-        return {r[0]: (r[1], r[2], r[3]) for r in db.execute(sql)}
-    out = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        out.update({r[0]: (r[1], r[2], r[3]) for r in db.execute(
-            f"{sql} where id in ({','.join('?' * len(chunk))})", chunk)})
-    return out
+    rows = db.execute(sql) if ids is None else rows_by_ids(db, sql + " where id in ({ids})", ids)
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 def review_parsed(declarations: list, text: str) -> tuple[list[list[Finding]], float]:
@@ -80,18 +75,16 @@ def review_parsed(declarations: list, text: str) -> tuple[list[list[Finding]], f
 
 
 def store_parsed_findings(db: Database, reviewed: list[tuple]) -> None:
-    """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, findings,
-    and its fingerprint if already computed)."""
-    from ..records import fingerprint
-
+    """Store what :func:`review_parsed` found: (declaration id, the parsed declaration, its
+    fingerprint, findings)."""
     rows = []
-    for decl_id, d, findings, *_print in reviewed:
+    for decl_id, d, _print, findings in reviewed:
         for f in findings:
             for ev in f.evidence:
                 if str(ev.get("indicator", "")).startswith(PARSED_ID):
                     ev["indicator"] = decl_id + ev["indicator"][len(PARSED_ID):]
             rows.append(_row(decl_id, f, {decl_id: (d.name, d.dept_name, d.year)}))
-    _replace_form_findings(db, {decl_id: _stamp((p and p[0]) or fingerprint(d)) for decl_id, d, _f, *p in reviewed}, rows)
+    _replace_form_findings(db, {decl_id: _stamp(print_) for decl_id, _d, print_, _f in reviewed}, rows)
 
 
 def _replace_form_findings(db: Database, stamps: dict[str, str], rows: list[dict]) -> None:

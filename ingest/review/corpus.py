@@ -15,6 +15,7 @@ from statistics import median
 
 import numpy as np
 
+from ..store import rows_by_ids
 from ..text import compact, goal_simhash
 from .forms import Finding
 from .rules import RULES, _finding, rule
@@ -92,13 +93,8 @@ def value_outliers(db, model: str | None = None) -> dict[str, list[Finding]]:
 
 def _cells(db, ids: list[str]) -> dict[str, tuple]:
     """indicator id → (period, name, value, line)."""
-    out = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for r in db.execute(f"select id, period, name, value, line from indicators where id in ({','.join('?' * len(chunk))})",
-                            chunk):
-            out[r[0]] = r[1:]
-    return out
+    return {r[0]: r[1:] for r in rows_by_ids(db, "select id, period, name, value, line from indicators"
+                                                 " where id in ({ids})", ids)}
 
 
 def _quantiles(ordered: np.ndarray, qs: list[float], skip: int | None = None) -> list[float]:
@@ -141,20 +137,19 @@ def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
     总体目标（去掉数字和标点后）与另一主管部门的申报表几乎一字不差（SimHash 相差不超过 3 位），
     说明目标照搬自他人的申报表；同一部门的年度续报不算。"""
     # First only what finding a copy needs (the hash, stored while parsing, and the department);
-    # names, years and goal texts are read for the declarations found.
+    # goals stored without a hash (before hashes were kept) are hashed here; names, years and goal
+    # texts are read for the declarations found.
+    rows = db.execute("select d.id, d.dept_name, p.goal_simhash from declarations d"
+                      " left join similarity_profiles p on p.declaration_id = d.id where d.dept_name != ''").fetchall()
+    unhashed = {r[0] for r in rows if r[2] is None}
+    computed = {r[0]: goal_simhash(r[1], r[2]) for r in rows_by_ids(
+        db, "select id, goal_period, goal_annual from declarations where id in ({ids})", unhashed)}
     items, hashes = [], []  # items: (id, department compacted, department)
-    for d_id, dept, stored, profiled in db.execute(
-            "select d.id, d.dept_name, p.goal_simhash, p.declaration_id is not null from declarations d"
-            " left join similarity_profiles p on p.declaration_id = d.id"):
-        if not dept:
-            continue
-        if not profiled:  # no profile stored while parsing: compute the hash
-            goal_p, goal_a = db.execute("select goal_period, goal_annual from declarations where id = ?",
-                                        [d_id]).fetchone()
-            stored = goal_simhash(goal_p, goal_a)
-        if stored is not None:
+    for d_id, dept, stored in rows:
+        h = computed.get(d_id) if stored is None else stored
+        if h is not None:
             items.append((d_id, _dept(dept), dept))
-            hashes.append(stored % (1 << 64))
+            hashes.append(h % (1 << 64))
     # Near-identical goals share at least one of four 16-bit bands of their hashes. Work on distinct
     # hashes (a goal copied a thousand times is one hash), then give each declaration the closest
     # declaration of an unrelated department among the hashes near its own.
@@ -211,13 +206,9 @@ def copied_goals(db, model: str | None = None) -> dict[str, list[Finding]]:
 
 def _details(db, ids: set[str]) -> dict[str, tuple]:
     """id → (id, name, department, year, goal text, first line) for these declarations."""
-    out, ids = {}, sorted(ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for r in db.execute("select id, name, dept_name, year, coalesce(nullif(goal_period, ''), goal_annual, ''), first_line"
-                            f" from declarations where id in ({','.join('?' * len(chunk))})", chunk):
-            out[r[0]] = r
-    return out
+    return {r[0]: r for r in rows_by_ids(
+        db, "select id, name, dept_name, year, coalesce(nullif(goal_period, ''), goal_annual, ''), first_line"
+            " from declarations where id in ({ids})", sorted(ids))}
 
 
 # ------------------------------------------------------------------ unrelated indicators

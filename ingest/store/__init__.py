@@ -107,6 +107,15 @@ class StoredFile:
     saved: list[tuple[int, str]] = field(default_factory=list)  # (record index, id) written as parsed
 
 
+def rows_by_ids(db: Database, sql: str, ids, batch: int = 500):
+    """The rows of ``sql`` (whose ``{ids}`` stands for the placeholders of ``id in (...)``) for these
+    ids, asked in batches that stay under SQLite's limit on parameters."""
+    ids = list(ids)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        yield from db.execute(sql.format(ids=",".join("?" * len(chunk))), chunk)
+
+
 def current_source(db: Database, digest: str, parser_version: int) -> dict | None:
     """The stored source with these bytes, if the current parser read it."""
     return next(db.query("select id, path from sources where sha256 = ? and parser_version = ?",
