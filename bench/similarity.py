@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     from ingest.embedders import DEFAULT_MODEL_ID
     from ingest.query import similarity as sim
     from ingest.store import open_db
-    from tests.similarity_eval import evaluate, judged
+    from tests.similarity_eval import SPLITS, evaluate, judged
 
     if args.rebuild or not DB.exists():
         DB.unlink(missing_ok=True)
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
         return rank
 
     before = ranking(lambda f, raw: raw)
-    report = {"before": {s: evaluate(queries, negatives, before, s) for s in ("tune", "test")}}
+    report = {"before": {s: evaluate(queries, negatives, before, s) for s in SPLITS}}
     if not args.check:
         tune_ids = {q["id"] for q in queries if q["split"] == "tune"} | {n["id"] for n in negatives
                                                                           if n["split"] == "tune"}
@@ -160,10 +160,10 @@ def main(argv=None) -> int:
             "by": "python -m bench.similarity"}, ensure_ascii=False, indent=1) + "\n", "utf-8")
         sim.WEIGHTS, sim.BIAS = weights, round(float(bias), 3)
     after = ranking(lambda f, raw: sim.probability(dict(zip(names, f))))
-    report["after"] = {s: evaluate(queries, negatives, after, s) for s in ("tune", "test")}
+    report["after"] = {s: evaluate(queries, negatives, after, s) for s in SPLITS}
     report["weights"], report["bias"] = sim.WEIGHTS, sim.BIAS
     # calibration: scores of judged relevant pairs and of everything else, per half
-    for s in ("tune", "test"):
+    for s in SPLITS:
         pos = [100 * sim.probability(dict(zip(names, feats[q["id"]][c][0]))) for q in queries if q["split"] == s
                for c in q["relevant"]]
         neg = [100 * sim.probability(dict(zip(names, f))) for q in queries if q["split"] == s
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     report["seconds"] = round(time.perf_counter() - t0, 1)
     REPORT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", "utf-8")
     for k in ("before", "after"):
-        for s in ("tune", "test"):
+        for s in SPLITS:
             r = report[k][s]
             print(f"{k:6} {s}: recall@3 {r['recall@3']}  MRR {r['mrr']}  negatives in top 3: "
                   f"{r['negatives_in_top3']}/{r['negative_pairs']}  misses: {', '.join(r['misses'][:6])}")
