@@ -86,6 +86,8 @@ def training_rows(feats, queries, negatives, split_ids):
         if q["id"] not in split_ids:
             continue
         for c, (f, _raw) in feats[q["id"]].items():
+            if c not in q["pool"]:  # not judged for this query
+                continue
             X.append(f)
             y.append(1.0 if c in q["relevant"] else 0.0)
             w.append(5.0 if (q["id"], c) in judged_neg else (3.0 if c in q["relevant"] else 1.0))

@@ -1,6 +1,6 @@
 """What a declaration is made of when compared with others (similar projects), computed once when
 it is stored, in the parsing worker: its words (field-weighted counts from the segmented full-text
-columns, as 1 + log count), its 支出功能分类 class and its kind of spending (``sectors.py``).
+columns, as 1 + log count), its 支出功能分类 class and 款 and its kind of spending (``sectors.py``).
 
 Query time then reads a small row per candidate instead of segmenting and classifying every
 candidate's text again.
@@ -50,6 +50,7 @@ def profile(d, segmented: list[str]) -> dict:
     return {"words": tf_weights(counts),
             "function": sectors.function_of(d.dept_name, d.name, text).astype("<f4").tobytes(),
             "spending": sectors.spending_of(d.name, text).astype("<f4").tobytes(),
+            "subfunction": sectors.subfunction_of(d.dept_name, d.name, text).astype("<f4").tobytes(),
             "goal_simhash": goal_simhash(d.goal_period, d.goal_annual)}
 
 

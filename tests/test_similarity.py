@@ -3,6 +3,7 @@ judged pairs (slow, real model) on the tuning and test halves."""
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -158,7 +159,11 @@ def judged_db(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("similar") / "kb.db"
     result = kb_build(path, *corpus_files(), model="")
-    assert result.exit_code == 0, result.output
+    # the two holdout forms the parser cannot read yet (tests/data/realworld_holdout2/README.md) fail,
+    # are recorded, and the build says so; everything else goes in
+    failed = {Path(p).name for (p,) in sqlite3.connect(path).execute("select path from parse_failures")}
+    assert failed <= {"shanxi_yongji_01.txt", "ningxia_shizuishan_01.txt"}, result.output
+    assert result.exit_code == (1 if failed else 0), result.output
     return path
 
 
@@ -174,11 +179,63 @@ def test_judged_pairs_both_halves(judged_db):
     model = get_embedder().model_id
 
     def rank(decl_id):
-        return [h.id for h in query.similar(db, model, decl_id, 20, cutoff=None)]
+        return [h.id for h in query.similar(db, model, decl_id, 40, cutoff=None)]
 
     tune = evaluate(queries, negatives, rank, "tune")
     test = evaluate(queries, negatives, rank, "test")
-    print(f"\ntune: {tune}\ntest: {test}")
+    holdout = evaluate(queries, negatives, rank, "holdout")
+    print(f"\ntune: {tune}\ntest: {test}\nholdout: {holdout}")
     assert tune["recall@3"] >= 0.9 and tune["mrr"] >= 0.85
-    # measured on the held-out half: see bench/similarity.json (before: recall@3 0.5, MRR 0.58)
-    assert test["recall@3"] >= 0.7 and test["mrr"] >= 0.7
+    # the held-out half (bench/similarity.json; raw summary-vector cosine: recall@3 0.54, MRR 0.59)
+    assert test["recall@3"] >= 0.9 and test["mrr"] >= 0.85
+    # pairs over forms from other places, judged after both halves were used (raw cosine: 0.33, 0.26)
+    assert holdout["recall@3"] >= 0.85 and holdout["mrr"] >= 0.75
+
+
+# ------------------------------------------------------------------ finer signals: 款 and kind of department
+
+def test_departments_of_one_kind_are_alike_across_places():
+    from ingest import sectors
+
+    def same(a, b):
+        return float(sectors.department_of(a) @ sectors.department_of(b))
+
+    assert same("阳泉市水利局", "安溪县水利局") == pytest.approx(1.0)
+    assert same("县民宗委", "武川县民族事务委员会") == pytest.approx(1.0)  # one kind of office, two names
+    assert same("自治区教育厅", "百色市教育局") == pytest.approx(1.0)
+    assert same("阳泉市水利局", "岳阳县农业农村局") == 0.0
+    assert not sectors.department_of("").any()
+
+
+def test_the_kuan_tells_water_works_from_farmland_within_one_class():
+    from ingest import sectors
+
+    water = sectors.subfunction_of("阳泉市水利局", "农村饮水安全项目", "农村供水工程蓄水池、供水管道维修养护")
+    works = sectors.subfunction_of("安溪县水利局", "省级第七批水利专项资金", "开展7个小型水利工程建设")
+    farmland = sectors.subfunction_of("岳阳县农业农村局", "高标准农田建设项目", "新增和改善灌溉达标面积、年增粮食")
+    assert float(sectors.function_of("", "农村饮水安全项目", "") @ sectors.function_of("", "高标准农田建设项目", "")) > 0.9
+    assert float(water @ works) > 0.9 > float(water @ farmland) + 0.3
+    assert sectors.main_kind(water, sectors.SUBFUNCTIONS) == "农林水·水利"
+
+
+def test_reasons_name_the_kind_of_department_and_the_kuan():
+    import numpy as np
+
+    from ingest import sectors
+
+    def profile(dept, name, text):
+        return sim.Profile(None, {}, {}, sectors.function_of(dept, name, text), sectors.spending_of(name, text),
+                           set(), set(), dept, subfunction=sectors.subfunction_of(dept, name, text),
+                           dept_kind=sectors.department_of(dept))
+
+    a = profile("阳泉市水利局", "农村饮水安全项目", "农村供水工程维修养护")
+    b = profile("安溪县水利局", "省级第七批水利专项资金", "小型水利工程建设")
+    import types
+
+    even = types.SimpleNamespace(names=lambda _x: 1.0, policies=lambda _x: 1.0)  # every name equally rare
+    f, reasons = sim.compare(even, a, b, idf={})
+    assert f["dept"] == 0.0 and f["dept_kind"] == pytest.approx(1.0)
+    assert reasons["dept_kind"] == "水利" and reasons["function"] == "农林水（水利）"
+    text = sim.reason_text(reasons)
+    assert "主管部门同类（水利）" in text and "同属农林水（水利）" in text
+    assert isinstance(f["subfunction"], float) and np.isfinite(f["subfunction"])

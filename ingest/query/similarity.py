@@ -9,10 +9,10 @@ Two declarations are compared on these signals (``FEATURES``):
   0.9, centred ones spread out.
 - ``terms``: TF-IDF cosine of their words (the jieba tokens of the full-text index; name and
   overview count more than the rest).
-- ``function`` and ``spending``: the same 支出功能分类 class and the same kind of spending
-  (``sectors.py``).
+- ``function``, ``subfunction`` and ``spending``: the same 支出功能分类 类 and 款 and the same kind
+  of spending (``sectors.py``).
 - ``names`` and ``policies``: shared indicator names and shared cited policy documents, IDF-weighted.
-- ``dept``: the same department.
+- ``dept``: the same department; ``dept_kind``: the same kind of department (两个县的水利局).
 
 A logistic model over these (``similarity_weights.json``, fitted on the tuning half of the judged
 pairs by ``python -m bench.similarity``) gives the probability that a drafter would want the
@@ -37,7 +37,8 @@ from ..vectors import database_path, load_index
 from .. import profiles, sectors
 from .results import DeclarationHit, DeclarationNotFound, rows
 
-FEATURES = ("name", "summary", "indicator_names", "terms", "function", "spending", "names", "policies", "dept")
+FEATURES = ("name", "summary", "indicator_names", "terms", "function", "subfunction", "spending", "names", "policies",
+            "dept", "dept_kind")
 VECTOR_KINDS = {"name": "name", "summary": "declaration", "indicator_names": "indicator_names"}
 WEIGHTS_FILE = Path(__file__).with_name("similarity_weights.json")
 CANDIDATES = 60  # from the vector scan; the full-text query adds up to FTS_CANDIDATES more
@@ -62,7 +63,8 @@ def band(score: float) -> str:
 @dataclass
 class SimilarHit(DeclarationHit):
     band: str = ""
-    reasons: dict = field(default_factory=dict)  # shared_indicators, shared_policies, shared_terms, same_dept, function
+    reasons: dict = field(default_factory=dict)  # shared_indicators, shared_policies, shared_terms, same_dept,
+    # dept_kind, function
     reason: str = ""  # the same in one Chinese sentence
     features: dict = field(default_factory=dict)
 
@@ -142,6 +144,14 @@ class Profile:
     policies: set[str]
     dept: str
     labels: dict[str, str] = field(default_factory=dict)  # policy id → title, for the reasons
+    subfunction: np.ndarray | None = None
+    dept_kind: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.subfunction is None:
+            self.subfunction = np.zeros(len(sectors.SUBFUNCTIONS), dtype=np.float32)
+        if self.dept_kind is None:
+            self.dept_kind = sectors.department_of(self.dept or None)
 
 
 _words = profiles.words
@@ -184,15 +194,16 @@ def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool) -> dict[
     marks = ",".join("?" * len(ids))
     out = {}
     names: dict[str, set] = {}
-    n_f, n_s = len(sectors.FUNCTIONS), len(sectors.SPENDING)
-    for decl_id, dept, words, function, spending in db.execute(
-            f"select d.id, d.dept_name, p.words, p.function, p.spending from declarations d"
+    n_f, n_s, n_sf = len(sectors.FUNCTIONS), len(sectors.SPENDING), len(sectors.SUBFUNCTIONS)
+    for decl_id, dept, words, function, spending, subfunction in db.execute(
+            f"select d.id, d.dept_name, p.words, p.function, p.spending, p.subfunction from declarations d"
             f" left join similarity_profiles p on p.declaration_id = d.id where d.id in ({marks})", ids):
         if words is None:  # stored before profiles were: computed now from its search row
             continue
         out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS}, json.loads(words),
                                profiles.vector(function, n_f), profiles.vector(spending, n_s),
-                               names.get(decl_id, set()), set(), _dept(dept))
+                               names.get(decl_id, set()), set(), _dept(dept),
+                               subfunction=profiles.vector(subfunction, n_sf), dept_kind=sectors.department_of(dept))
     missing = [i for i in ids if i not in out]
     if missing:
         out.update(_computed_profiles(db, prof, missing, names))
@@ -218,7 +229,9 @@ def _computed_profiles(db, prof: Profiles, ids: list[str], names: dict[str, set]
         out[r["id"]] = Profile(
             r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, profiles.tf_weights(_words({c: r[c] for c in cols})),
             sectors.function_of(r["dept_name"], r["raw_name"], text), sectors.spending_of(r["raw_name"], text),
-            names.get(r["id"], set()), set(), _dept(r["dept_name"]))
+            names.get(r["id"], set()), set(), _dept(r["dept_name"]),
+            subfunction=sectors.subfunction_of(r["dept_name"], r["raw_name"], text),
+            dept_kind=sectors.department_of(r["dept_name"]))
     return out
 
 
@@ -307,15 +320,30 @@ def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None, rea
     shared = [t for t in qv[0] if t in cv[0]]
     f["terms"] = sum(qv[0][t] * cv[0][t] for t in shared) / (qv[1] * cv[1])
     f["function"] = float(q.function @ c.function)
+    f["subfunction"] = float(q.subfunction @ c.subfunction)
     f["spending"] = float(q.spending @ c.spending)
     f["names"], names = _overlap(q.names, c.names, rarity.names)
     f["policies"], policies = _overlap(q.policies, c.policies, rarity.policies)
     f["dept"] = 1.0 if q.dept and q.dept == c.dept else 0.0
+    f["dept_kind"] = float(q.dept_kind @ c.dept_kind)
     if not reasons:
         return f, {}
     return f, {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
                "shared_terms": _shown_terms(shared, qv[0], cv[0], q.dept), "same_dept": bool(f["dept"]),
-               "function": sectors.main_function(c.function) if f["function"] >= 0.8 else None}
+               "function": _function_label(c, f),
+               "dept_kind": sectors.main_kind(c.dept_kind, sectors.DEPARTMENTS)
+               if f["dept_kind"] >= 0.8 and not f["dept"] else None}
+
+
+def _function_label(c: Profile, f: dict) -> str | None:
+    """The class the two share, as 类（款） where their 款 agree too."""
+    if f["function"] < 0.8:
+        return None
+    label = sectors.main_function(c.function)
+    sub = sectors.main_kind(c.subfunction, sectors.SUBFUNCTIONS) if f["subfunction"] >= 0.8 else None
+    if sub and label and sub.startswith(label + "·"):
+        return f"{label}（{sub.split('·', 1)[1]}）"
+    return label
 
 
 # words any declaration uses: shared, they say nothing to a reader about why two projects are alike
@@ -353,6 +381,8 @@ def reason_text(r: dict) -> str:
         parts.append(f"同属{r['function']}")
     if r.get("same_dept"):
         parts.append("同一主管部门")
+    elif r.get("dept_kind"):
+        parts.append(f"主管部门同类（{r['dept_kind']}）")
     if r.get("shared_indicators"):
         parts.append("共同指标：" + "、".join(r["shared_indicators"][:4]))
     if r.get("shared_policies"):
@@ -510,7 +540,8 @@ def draft_profile(db, embedder, prof: Profiles, draft: Draft) -> Profile:
     return Profile(None, vectors, words, sectors.function_of(draft.dept_name, draft.name, text),
                    sectors.spending_of(draft.name, text), {indicator_key(n) for n in names},
                    {policy_id(t, d) for t, d in draft.policies}, _dept(draft.dept_name),
-                   {policy_id(t, d): t or d for t, d in draft.policies})
+                   {policy_id(t, d): t or d for t, d in draft.policies},
+                   sectors.subfunction_of(draft.dept_name, draft.name, text), sectors.department_of(draft.dept_name))
 
 
 def similar_to_draft(db, embedder, draft: Draft, limit: int = 10, cutoff: float | None = CUTOFF) -> list[SimilarHit]:

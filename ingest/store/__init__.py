@@ -321,9 +321,9 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
     prof = segments.get("profile")
     if prof is not None:
         conn.execute("insert or replace into similarity_profiles (declaration_id, words, function, spending,"
-                     " goal_simhash) values (?, ?, ?, ?, ?)",
+                     " goal_simhash, subfunction) values (?, ?, ?, ?, ?, ?)",
                      [decl_id, json.dumps(prof["words"], ensure_ascii=False), prof["function"], prof["spending"],
-                      prof.get("goal_simhash")])
+                      prof.get("goal_simhash"), prof.get("subfunction")])
     return len(d.indicators), len(linked)
 
 

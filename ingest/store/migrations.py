@@ -283,3 +283,10 @@ def m013_declaration_page_indexes(db: Database) -> None:
     # both scan every row on every uncached page (0.1-0.8 s at 100,000 declarations)
     db["declarations"].create_index(["funds_total"], if_not_exists=True)
     db["declarations"].create_index(["period_years"], if_not_exists=True)
+
+
+@migrations()
+def m014_similarity_subfunction(db: Database) -> None:
+    # the 款 of the functional classification beside its 类 (float32 distribution), for similar
+    # projects; rows stored before it have none until their file is parsed again (parser version 6)
+    db.execute("alter table similarity_profiles add column subfunction blob")
