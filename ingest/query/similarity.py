@@ -43,6 +43,8 @@ VECTOR_KINDS = {"name": "name", "summary": "declaration", "indicator_names": "in
 WEIGHTS_FILE = Path(__file__).with_name("similarity_weights.json")
 CANDIDATES = 60  # from the vector scan; the full-text query adds up to FTS_CANDIDATES more
 FTS_CANDIDATES = 20
+FTS_MAX_DOCS = 500  # a word in more declarations than this picks no candidates: bm25 over all its matches
+# would cost more than the word tells (at 100,000 declarations a common word matches tens of thousands)
 BANDS = ((60, "很相似"), (30, "相关"), (0, "较远"))
 CUTOFF = 15  # results below this score are left out unless asked for
 FIELDS = profiles.FIELDS
@@ -406,7 +408,8 @@ def candidates(db, prof: Profiles, q: Profile, rarity: Rarity) -> list[str]:
         idx = np.argpartition(-scores, k - 1)[:k] if k < len(prof.ids) else np.arange(len(prof.ids))
         out = [prof.ids[i] for i in idx[np.argsort(-scores[idx], kind="stable")]]
     idf = rarity.terms(set(q.words))
-    rare = sorted(q.words, key=lambda t: -idf[t] * q.words[t])[:12]
+    floor = _idf(rarity.n, FTS_MAX_DOCS)
+    rare = sorted((t for t in q.words if idf[t] >= floor), key=lambda t: -idf[t] * q.words[t])[:12]
     if rare:
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in rare)
         seen = set(out)
