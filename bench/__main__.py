@@ -269,15 +269,27 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     sim_floor = sim_bytes / (bandwidth * 1e9) * 1000
     drafts = [r[0] for r in db.execute("select name || char(10) || coalesce(overview, '') from declarations"
                                        " order by random() limit ?", [max(5, len(queries) // 4)])]
-    draft_times, draft_encode = [], []
+    draft_times, draft_encode, draft_rest = [], [], []
     for text in drafts:
         d = query.read_draft(text=text)
+        embedder.queries.clear()
         draft_times.append(uncached(query.similar_to_draft, db, embedder, d, 10))
-        draft_encode.append(timed(lambda: (embedder.embed_documents([text]), embedder.embed_symmetric([text[:80]])))[0])
+        # the same encodings the draft needs (its summary as a passage, its name and indicator list
+        # as symmetric texts), timed alone: what is left of the draft's time is the search itself
+        from ingest.vectors import declaration_text
+
+        symmetric = [t for t in (d.name, "；".join(n for *_x, n, _v in d.indicators if n)[:500]) if t]
+        summary = declaration_text(d.name, d.overview, d.goal, d.necessity)
+        draft_encode.append(timed(lambda: (embedder.embed_documents([summary]) if summary else None,
+                                           embedder.embed_symmetric(symmetric) if symmetric else None))[0])
+        draft_rest.append(max(0.0, draft_times[-1] - draft_encode[-1]))
     out["similar"] = {"p50_ms": pct(sims, 50), "p95_ms": pct(sims, 95), "floor_ms": round(sim_floor, 3),
                       "p95_over_floor": round(pct(sims, 95) / sim_floor, 2) if sim_floor else None,
                       "draft_p50_ms": pct(draft_times, 50), "draft_p95_ms": pct(draft_times, 95),
-                      "draft_encode_p50_ms": pct(draft_encode, 50)}
+                      "draft_encode_p50_ms": pct(draft_encode, 50), "draft_encode_p95_ms": pct(draft_encode, 95),
+                      "draft_less_encode_p95_ms": pct(draft_rest, 95),
+                      "draft_less_encode_p95_over_floor": round(pct(draft_rest, 95) / sim_floor, 2) if sim_floor
+                      else None}
     db.conn.close()
     return out
 
@@ -359,7 +371,10 @@ def table(results: dict) -> str:
         ("similar, stored declaration p50 / p95 (ms)", lambda r: f"{r['similar']['p50_ms']} / {r['similar']['p95_ms']}",
          "≤ 1.5× floor", lambda r: f"floor {r['similar']['floor_ms']} (3 vector sets); ratio {r['similar']['p95_over_floor']}×"),
         ("similar, pasted draft p50 / p95 (ms)", lambda r: f"{r['similar']['draft_p50_ms']} / {r['similar']['draft_p95_ms']}",
-         "≤ 1.5× floor + encode", lambda r: f"encode p50 {r['similar']['draft_encode_p50_ms']}"),
+         "≤ 1.5× floor + encode", lambda r: f"encode of the same texts p50 / p95 {r['similar']['draft_encode_p50_ms']}"
+                                            f" / {r['similar'].get('draft_encode_p95_ms')}; draft less its encode p95 "
+                                            f"{r['similar'].get('draft_less_encode_p95_ms')} = "
+                                            f"{r['similar'].get('draft_less_encode_p95_over_floor')}× floor"),
         ("HTTP, 8 clients, all endpoints (req/s, p95 ms)",
          lambda r: f"{r['load']['requests_per_s']}, {r['load']['p95_ms']}", "", lambda r: f"errors {r['load']['errors']}"),
         ("HTTP full-text search endpoint alone, 8 clients (req/s, p95 ms)",

@@ -479,7 +479,7 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
     rarity = Rarity(db)
     ids = [c for c in candidates(db, prof, q, rarity) if c not in exclude]
     # indicator names and policies weigh nothing in the fitted model: read only for the reasons shown
-    details = bool(WEIGHTS.get("names") or WEIGHTS.get("policies"))
+    details = _weighs_details()
     found = stored_profiles(db, prof, ids, details=details)
     idf = rarity.terms(set(q.words).union(*(p.words for p in found.values())))
     scored = []
@@ -493,7 +493,10 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
     scored.sort(key=lambda x: (-x[0], x[1]))
     scored = [x for x in scored if cutoff is None or 100 * x[0] >= cutoff][:limit]
     if not details:
-        add_details(db, found, [cid for _p, cid, _f in scored])
+        shown = {cid: found[cid] for _p, cid, _f in scored}
+        if q.id is not None and q.id not in shown:
+            shown[q.id] = q  # a stored declaration's own, read with them
+        add_details(db, shown, list(shown))
     scored = [(p, cid, *compare(rarity, q, found[cid], tf, idf=idf)) for p, cid, _f in scored]
     if not scored:
         return []
@@ -518,10 +521,15 @@ def similar(db, model_id: str, declaration_id: str, limit: int = 10, cutoff: flo
     :raises DeclarationNotFound: no declaration has this id.
     """
     prof = load_profiles(db, model_id)
-    if db.execute("select 1 from declarations where id = ?", [declaration_id]).fetchone() is None:
+    # its indicator names and policies are read with the results' (for the reasons) unless the model weighs them
+    found = stored_profiles(db, prof, [declaration_id], details=_weighs_details())
+    if declaration_id not in found:
         raise DeclarationNotFound(declaration_id)
-    q = stored_profiles(db, prof, [declaration_id])[declaration_id]
-    return rank(db, q, prof, limit, cutoff, {declaration_id})
+    return rank(db, found[declaration_id], prof, limit, cutoff, {declaration_id})
+
+
+def _weighs_details() -> bool:
+    return bool(WEIGHTS.get("names") or WEIGHTS.get("policies"))
 
 
 # ------------------------------------------------------------------ a draft
