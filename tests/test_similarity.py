@@ -225,8 +225,7 @@ def test_reasons_name_the_kind_of_department_and_the_kuan():
 
     def profile(dept, name, text):
         return sim.Profile(None, {}, {}, sectors.function_of(dept, name, text), sectors.spending_of(name, text),
-                           set(), set(), dept, subfunction=sectors.subfunction_of(dept, name, text),
-                           dept_kind=sectors.department_of(dept))
+                           set(), set(), dept, subfunction=sectors.subfunction_of(dept, name, text))
 
     a = profile("阳泉市水利局", "农村饮水安全项目", "农村供水工程维修养护")
     b = profile("安溪县水利局", "省级第七批水利专项资金", "小型水利工程建设")

@@ -207,14 +207,13 @@ class Profile:
     policies: set[str]
     dept: str
     labels: dict[str, str] = field(default_factory=dict)  # policy id → title, for the reasons
-    subfunction: np.ndarray | None = None
-    dept_kind: np.ndarray | None = None
+    subfunction: np.ndarray | None = None  # zeros where not known (stored before 款 were)
+    dept_kind: np.ndarray = field(init=False)  # the kind of department its name says
 
     def __post_init__(self):
         if self.subfunction is None:
             self.subfunction = np.zeros(len(sectors.SUBFUNCTIONS), dtype=np.float32)
-        if self.dept_kind is None:
-            self.dept_kind = sectors.department_of(self.dept or None)
+        self.dept_kind = sectors.department_of(self.dept or None)
 
 
 _words = profiles.words
@@ -266,7 +265,7 @@ def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool) -> dict[
         out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS}, json.loads(words),
                                profiles.vector(function, n_f), profiles.vector(spending, n_s),
                                names.get(decl_id, set()), set(), _dept(dept),
-                               subfunction=profiles.vector(subfunction, n_sf), dept_kind=sectors.department_of(dept))
+                               subfunction=profiles.vector(subfunction, n_sf))
     missing = [i for i in ids if i not in out]
     if missing:
         out.update(_computed_profiles(db, prof, missing, names))
@@ -293,8 +292,7 @@ def _computed_profiles(db, prof: Profiles, ids: list[str], names: dict[str, set]
             r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, profiles.tf_weights(_words({c: r[c] for c in cols})),
             sectors.function_of(r["dept_name"], r["raw_name"], text), sectors.spending_of(r["raw_name"], text),
             names.get(r["id"], set()), set(), _dept(r["dept_name"]),
-            subfunction=sectors.subfunction_of(r["dept_name"], r["raw_name"], text),
-            dept_kind=sectors.department_of(r["dept_name"]))
+            subfunction=sectors.subfunction_of(r["dept_name"], r["raw_name"], text))
     return out
 
 
@@ -605,7 +603,7 @@ def draft_profile(db, embedder, prof: Profiles, draft: Draft) -> Profile:
                    sectors.spending_of(draft.name, text), {indicator_key(n) for n in names},
                    {policy_id(t, d) for t, d in draft.policies}, _dept(draft.dept_name),
                    {policy_id(t, d): t or d for t, d in draft.policies},
-                   sectors.subfunction_of(draft.dept_name, draft.name, text), sectors.department_of(draft.dept_name))
+                   sectors.subfunction_of(draft.dept_name, draft.name, text))
 
 
 def similar_to_draft(db, embedder, draft: Draft, limit: int = 10, cutoff: float | None = CUTOFF) -> list[SimilarHit]:
