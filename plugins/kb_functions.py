@@ -21,6 +21,7 @@ query calling one per row stops at the limit like any other.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -83,6 +84,63 @@ def _install_time_limit() -> None:
 
 
 _install_time_limit()
+
+
+def _release_frames(exc: BaseException | None, seen: set | None = None) -> None:
+    """Clear the local variables of an exception's finished frames (and of the exceptions it
+    chains or carries), so what they hold is freed now, by the thread that raised it."""
+    seen = set() if seen is None else seen
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            with contextlib.suppress(RuntimeError):  # a frame still running (ours, the callers')
+                tb.tb_frame.clear()
+            tb = tb.tb_next
+        for arg in exc.args:
+            if isinstance(arg, BaseException):
+                _release_frames(arg, seen)
+        if exc.__cause__ is not None:
+            _release_frames(exc.__cause__, seen)
+        exc = exc.__context__
+
+
+def _install_cursor_release() -> None:
+    """A failed query's cursor is released on its own SQL thread, never by the garbage collector on
+    another one.
+
+    A query that fails (time limit, a function's error, "too big") raises out of Datasette's
+    ``sql_operation_in_thread``, whose frame holds the cursor; its statement stays marked in use
+    (sqlite3_reset after a failed step returns the error, so the cursor still owes a reset). The
+    exception then lives in a reference cycle on the event loop's side (future, task, the error
+    page), so the cursor is freed only by the cyclic garbage collector, on whichever thread
+    triggers it, most often the event loop. Its ``sqlite3_reset`` takes the connection's mutex,
+    which the owning SQL thread holds for the whole of whatever statement it is running, an abusive
+    one up to the time limit: the loop, and every request of the worker, stopped for up to 3 s.
+    Clearing the finished frames as the exception leaves the SQL thread frees the cursor there, at
+    once (its reset then waits for nobody)."""
+    import datasette.database as database
+
+    original = database.Database.execute_fn
+    if getattr(original, "_kb", False):
+        return
+
+    @functools.wraps(original)
+    async def execute_fn(self, fn):
+        def releasing(conn):
+            try:
+                return fn(conn)
+            except BaseException as e:
+                _release_frames(e)
+                raise
+
+        return await original(self, releasing)
+
+    execute_fn._kb = True
+    database.Database.execute_fn = execute_fn
+
+
+_install_cursor_release()
 
 
 def _check_time() -> None:

@@ -103,11 +103,9 @@ def test_abusive_queries_end_at_the_limit_while_others_are_served(built_db_real)
     print(f"\n{len(abusive_times)} abusive requests, slowest {slowest[2]:.2f} s ({slowest[0][:60]}…);"
           f" {len(normal_times)} normal requests, p95 {p95 * 1000:.0f} ms; server peak RSS {peak[0]:.0f} MB")
     assert all(status in (200, 400) for _, status, _ in abusive_times)
-    times = sorted(t for _, _, t in abusive_times)
-    # nearly all end at the limit; now and then one takes a second limit's length (cause not yet
-    # found: not the wait for a SQL thread, and no single function call takes more than 0.4 s)
-    assert times[int(0.95 * (len(times) - 1))] <= LIMIT_S + 1, times
-    assert slowest[2] <= 2 * LIMIT_S + 1, slowest
+    # every one ends at the limit (a failed query's cursor once stalled a worker's event loop for a
+    # second limit's length: see test_a_failed_query_leaves_no_cursor_to_the_garbage_collector)
+    assert slowest[2] <= LIMIT_S + 2, sorted(t for _, _, t in abusive_times)
     assert not normal_errors
     assert p95 <= 1.0
     assert peak[0] <= RSS_BOUND_MB
@@ -128,6 +126,45 @@ async def test_limits_hold_for_any_sql(ds):
     assert r.status_code == 404 and "找不到" in r.text and len(r.text) < 2000
     r = await ds.client.get("/kb/declarations/does-not-exist.json")
     assert r.status_code == 404 and r.json()["ok"] is False
+
+
+def test_a_failed_query_leaves_no_cursor_to_the_garbage_collector(built_db, tmp_path, monkeypatch):
+    """A failed query's cursor still owes SQLite a reset, which takes its connection's lock; freed
+    by the garbage collector on the event loop while its SQL thread runs a long query, it stopped
+    the whole server until that query ended. It is freed on its own thread, when the query fails."""
+    import asyncio
+    import gc
+    import shutil
+
+    from datasette.utils.sqlite import sqlite3
+
+    from ingest.serve import make_datasette
+
+    monkeypatch.setenv("KB_MODEL", "hash")
+    shutil.copy(built_db, tmp_path / "kb.db")
+    ds = make_datasette(tmp_path / "kb.db", sql_time_limit_ms=300, num_sql_threads=2)
+    failing = ["select length(randomblob(100000000)) as n",  # too big
+               "select count(kb_hybrid(a.name || b.name || c.name || d.name, 10)) from declarations a,"
+               " declarations b, declarations c, declarations d",  # a function stopped at the time limit
+               "select abs(-9223372036854775808)"]  # an error in SQLite itself
+
+    async def run():
+        for sql in failing:
+            r = await ds.client.get("/kb.json", params={"sql": sql, "_shape": "array"})
+            assert r.status_code == 400, (sql, r.text[:200])
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        asyncio.run(run())
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, sqlite3.Cursor)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left
 
 
 def test_a_function_called_per_row_stops_at_the_statement_time_limit(built_db, tmp_path, monkeypatch):
