@@ -31,9 +31,17 @@ def test_parse_value(value, expected):
     ("《山西省社会保险局关于调整的通知》(晋社会局函[2022]55号)", "晋社会局函〔2022〕55号"),
     ("(阳乡振发【2022】25号)", "阳乡振发〔2022〕25号"),
     ("依据晋财社〔2020〕第122号文件", "晋财社〔2020〕122号"),
+    # the issuer's full name before its abbreviation (阳泉 2021 transport form, copied with [ ])
+    ("山西省人民政府晋政办发[2018]96号文件、阳泉市人民政府阳政办发[2017]103号文件", "晋政办发〔2018〕96号"),
+    ("山西省人民政府晋政办发[2018]96号文件、阳泉市人民政府阳政办发[2017]103号文件", "阳政办发〔2017〕103号"),
+    ("省政府办公厅晋政办发〔2018〕96号", "晋政办发〔2018〕96号"),
 ])
 def test_doc_numbers_normalised(text, doc):
     assert doc in [p.doc_number for p in extract_policies(text, "basis")]
+
+
+def test_a_meeting_summary_number_without_its_issuer_is_not_a_document():
+    assert extract_policies("阳泉市人民政府办公厅会议专题纪要[2018]54号", "basis") == []
 
 
 def test_title_and_number_linked():

@@ -16,7 +16,10 @@ DOC_NUMBER_RE = re.compile(
     + re.escape(BRACKETS_CLOSE) + r"]\s*(?:第\s*)?(?P<no>\d{1,4})\s*号"
 )
 TITLE_RE = re.compile(r"《([^《》]{2,120})》")
-PREFIX_CUT = re.compile(r".*(?:的通知|的意见|的批复|通知|文件|根据|依据|按照|参照|印发|关于|以及|和|及|与|、|》|的)")
+# what may stand before an issuer's abbreviation: a connective, or the issuer's full name
+# (山西省人民政府晋政办发[2018]96号, 省政府办公厅晋政办发〔2018〕96号)
+PREFIX_CUT = re.compile(r".*(?:的通知|的意见|的批复|通知|文件|根据|依据|按照|参照|印发|关于|以及|和|及|与|、|》|的|"
+                        r"人民政府|办公厅|办公室)")
 
 
 def _plausible_title(title: str) -> bool:
@@ -42,8 +45,10 @@ def extract_policies(text: str, field_name: str) -> list[Policy]:
         cut = PREFIX_CUT.match(prefix)
         if cut:
             prefix = prefix[cut.end():]
-        if not 2 <= len(prefix) <= 8:
-            continue  # an issuer abbreviation is 2-8 characters; longer is text the cut could not separate
+        if not 2 <= len(prefix) <= 8 or "纪要" in prefix:
+            # an issuer abbreviation is 2-8 characters; longer is text the cut could not separate, and
+            # 会议纪要〔2018〕54号 without its issuer would be one document for every city
+            continue
         numbers.append((m.start(), m.end(), normalise_doc_number(prefix, m.group("year"), m.group("no"))))
     titles = [(m.start(), m.end(), clean(m.group(1))) for m in TITLE_RE.finditer(flat)]
     used_numbers: set[int] = set()
