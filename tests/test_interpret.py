@@ -88,3 +88,29 @@ def test_a_form_without_a_readable_name_is_kept_with_a_warning():
 def test_warnings_are_in_chinese():
     d, = parse_text("项目名称\t甲项目\n项目期\t很久\n一级指标\t二级指标\t三级指标\t指标值\n产出指标\t数量指标\t培训人次\n").declarations
     assert d.warnings and all(any("\u4e00" <= ch <= "\u9fff" for ch in w.reason) for w in d.warnings)
+
+
+# 阳泉市 2021 transport form as a county disclosure page prints it (jtysj.yq.gov.cn/yjsgk/202104/
+# t20210422_1152890.html), cells joined by pipes, cut after its total goal
+YANGQUAN_ROAD = """山西省阳泉市市级预算部门(单位)项目支出绩效目标申报表 | |||||||
+2021年 | |||||||
+项目名称 | “四好农村路”、“三个一号旅游路”工作经费 | ||||||
+主管部门及代码 | 经济建设科 | 实施单位 | 阳泉市公路服务中心 | ||||
+项目属性 | 延续性项目(阶段开展) | 项目期限 | 3年 | ||||
+项目预算资金(万元) | 中期预算资金总额 | 年度预算资金总额 | 25 | ||||
+项目概况 | “四好农村路”、“三大板块旅游路”项目开工前期项目勘察设计审批;进度督导检查、工程质量监督检查、工程安全运营检查;财务审计、工程竣工验收。 | ||||||
+立项依据 | 山西省人民政府晋政办发[2018]96号文件、阳泉市人民政府阳政办发[2017]103号文件、阳泉市人民政府办公厅会议专题纪要[2018]54号 | ||||||
+项目实施计划 | “四好农村路”、“三大板块旅游路”项目开工前期项目勘察设计审批需20万元;进度督导检查、工程质量监督检查需20万元;财务审计、工程竣工验收需10万元,合计50万元。 | ||||||
+中期目标 | 年度目标 | ||||||
+总体目标 | “四好农村路”、“三大板块旅游路”项目开工前期项目勘察设计审批;进度督导检查、工程质量监督检查、工程安全运营检查。
+"""
+
+
+def test_a_transport_form_with_an_empty_medium_term_total():
+    d = parse_text(YANGQUAN_ROAD).declarations[0]
+    assert d.name == "“四好农村路”、“三个一号旅游路”工作经费"
+    assert (d.dept_name, d.implementer, d.period_years) == ("经济建设科", "阳泉市公路服务中心", 3)
+    assert d.attribute.startswith("延续")
+    # 中期预算资金总额 is left empty: the 25 (万元) after 年度预算资金总额 is the year's
+    assert d.funds == {("年度", "total"): 250000.0}
+    assert [p.doc_number for p in d.policies] == ["晋政办发〔2018〕96号", "阳政办发〔2017〕103号"]
