@@ -212,7 +212,7 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
 
     from ingest import query
     from ingest.query import search_declarations
-    from ingest.vectors import load_index
+    from ingest.vectors import declaration_text, load_index
 
     from ingest.query import cache
 
@@ -276,8 +276,6 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
         draft_times.append(uncached(query.similar_to_draft, db, embedder, d, 10))
         # the same encodings the draft needs (its summary as a passage, its name and indicator list
         # as symmetric texts), timed alone: what is left of the draft's time is the search itself
-        from ingest.vectors import declaration_text
-
         symmetric = [t for t in (d.name, "；".join(n for *_x, n, _v in d.indicators if n)[:500]) if t]
         summary = declaration_text(d.name, d.overview, d.goal, d.necessity)
         draft_encode.append(timed(lambda: (embedder.embed_documents([summary]) if summary else None,
