@@ -55,6 +55,8 @@ async def test_declaration_page_reads_like_the_form(ds):
     assert r.status_code == 200
     page, text = r.text, text_of(r.text)
     assert "<h1" in page and "2023冬季清洁取暖专项经费" in re.search(r"<h1.*?</h1>", page, re.S).group(0)
+    crumbs = re.search(r'<p class="crumbs">.*?</p>', page, re.S).group(0)
+    assert "首页" in crumbs and ">home<" not in crumbs.replace(" ", "")
     for label in ("项目基本情况", "项目资金", "项目概况", "立项依据", "实施期总体目标", "绩效指标", "引用的政策文件"):
         assert label in text, label
     # funds: the total for both periods, as on the form
