@@ -179,9 +179,7 @@ class VectorIndex:
         if not self.ids:
             return []
         scores = self.matrix @ vector.astype(np.float32)
-        k_eff = min(len(self.ids), k + (len(exclude) if exclude else 0))
-        idx = np.argpartition(-scores, k_eff - 1)[:k_eff] if k_eff < len(self.ids) else np.arange(len(self.ids))
-        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        idx = top_indices(scores, k + (len(exclude) if exclude else 0))
         out = [(self.ids[i], float(scores[i])) for i in idx if not exclude or self.ids[i] not in exclude]
         return out[:k]
 
@@ -193,6 +191,14 @@ class VectorIndex:
         if not hasattr(self, "_pos"):
             self._pos = {item: i for i, item in enumerate(self.ids)}
         return self._pos
+
+
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first (ties in position order)."""
+    n = len(scores)
+    k = min(k, n)
+    idx = np.argpartition(-scores, k - 1)[:k] if 0 < k < n else np.arange(n if k else 0)
+    return idx[np.argsort(-scores[idx], kind="stable")]
 
 
 _index_cache: dict[tuple, VectorIndex] = {}

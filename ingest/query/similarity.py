@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..text import compact, indicator_key
-from ..vectors import database_path, load_index
+from ..vectors import database_path, load_index, top_indices
 from .. import profiles, sectors
 from .results import DeclarationHit, DeclarationNotFound, rows
 
@@ -110,15 +110,9 @@ class Profiles:
             for feature, b in self.basis.items():
                 if q.get(feature) is not None:
                     reduced += q[feature] @ b
-            approx = self.projected @ reduced
-            pool = np.argpartition(-approx, POOL * k - 1)[:POOL * k]
-            exact = self.scores(q, pool)
-            keep = np.argsort(-exact, kind="stable")[:k]
-            return [self.ids[i] for i in pool[keep]]
-        scores = self.scores(q)
-        k = min(k, n)
-        idx = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        return [self.ids[i] for i in idx[np.argsort(-scores[idx], kind="stable")]]
+            pool = top_indices(self.projected @ reduced, POOL * k)
+            return [self.ids[i] for i in pool[top_indices(self.scores(q, pool), k)]]
+        return [self.ids[i] for i in top_indices(self.scores(q), k)]
 
     def project(self, seed: int = 0) -> None:
         """The principal directions of the weighted, concatenated vectors (from a sample), and every
