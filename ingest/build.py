@@ -321,7 +321,8 @@ def _embed(db: Database, embedder, progress: Progress) -> tuple[int, str | None]
         pending = embed_pending(db, embedder, dry_run=True)
         if not pending:
             return 0, None
-        with progress("计算向量", pending) as bar:
+        label = "计算向量" + (f"（{embedder.precision}）" if getattr(embedder, "precision", None) else "")
+        with progress(label, pending) as bar:
             return embed_pending(db, embedder, progress=bar.update), None
     except ModelUnavailable as e:
         return 0, str(e)

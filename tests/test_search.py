@@ -85,3 +85,12 @@ def test_indicator_and_policy_search(db_copy):
 def test_snippet_is_original_text_with_marked_words(db_copy):
     hit = search_declarations(Database(db_copy), "清洁取暖", 1)[0]
     assert "【清洁取暖】" in hit.snippet and "清洁 取暖" not in hit.snippet
+
+
+def test_a_word_no_declaration_contains_is_left_out(built_db):
+    db = Database(built_db)
+    alone = [h.id for h in search_declarations(db, "清洁取暖")]
+    assert alone
+    # 量子 and 纠缠 are in no declaration: the others' ranking is kept, not traded for an any-word one
+    assert [h.id for h in search_declarations(db, "量子纠缠清洁取暖")] == alone
+    assert search_declarations(db, "量子纠缠") == []

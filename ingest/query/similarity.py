@@ -296,7 +296,13 @@ _idf_cache: dict[tuple, dict] = {}
 
 
 def _corpus_version(db) -> tuple:
-    return (database_path(db),) + tuple(db.execute("select count(*), max(rowid) from declarations").fetchone())
+    """(path, number of declarations, a counter bumped by every insert or delete): kept by triggers
+    (migration m015), so no query counts the table."""
+    state = dict(db.execute("select key, value from kb_state where key in ('declarations_count',"
+                            " 'declarations_version')").fetchall())
+    if len(state) < 2:  # a database the migration has not reached (opened read-only)
+        return (database_path(db),) + tuple(db.execute("select count(*), max(rowid) from declarations").fetchone())
+    return database_path(db), state["declarations_count"], state["declarations_version"]
 
 
 def _idf(n: int, df: int) -> float:
