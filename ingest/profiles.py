@@ -54,5 +54,16 @@ def profile(d, segmented: list[str]) -> dict:
             "goal_simhash": goal_simhash(d.goal_period, d.goal_annual)}
 
 
+def pack_words(words: dict[str, float]) -> tuple[str, bytes]:
+    """Words as stored: space-separated (no word has a space), and their weights as float64."""
+    return " ".join(words), np.fromiter(words.values(), dtype="<f8", count=len(words)).tobytes()
+
+
+def unpack_words(terms: str | None, weights: bytes | None) -> tuple[list[str], np.ndarray]:
+    if not terms:
+        return [], np.zeros(0)
+    return terms.split(" "), np.frombuffer(weights, dtype="<f8")
+
+
 def vector(blob: bytes | None, size: int) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4") if blob else np.zeros(size, dtype=np.float32)

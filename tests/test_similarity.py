@@ -5,6 +5,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest import query
@@ -33,6 +34,46 @@ def test_similar_results_carry_score_band_and_reasons(built_db):
         assert h.band == sim.band(h.score)
         assert h.reason and set(h.reasons) >= {"shared_indicators", "shared_policies", "shared_terms", "same_dept"}
         assert set(h.features) == set(sim.FEATURES)
+
+
+def test_ranking_many_candidates_at_once_gives_the_signals_of_one_by_one(built_db):
+    db = open_db(built_db)
+    prof = sim.load_profiles(db, "hash-384")
+    found = sim.stored_profiles(db, prof, prof.ids)
+    rarity = sim.Rarity(db)
+    idf = rarity.terms(set().union(*(p.words for p in found.values())))
+    for q in list(found.values())[:4]:
+        cands = [c for c in found.values() if c.id != q.id]
+        matrix = sim.feature_matrix(rarity, q, cands, idf)
+        one_by_one = [sim.compare(rarity, q, c, reasons=False, idf=idf)[0] for c in cands]
+        assert np.allclose(matrix, [[f[k] for k in sim.FEATURES] for f in one_by_one], rtol=0, atol=1e-6)
+        assert sim.probabilities(matrix) == pytest.approx([sim.probability(f) for f in one_by_one], abs=1e-6)
+        assert matrix[:, sim.FEATURES.index("terms")].max() > 0.1  # the words are compared, not all zero
+
+
+def test_profiles_stored_as_json_are_carried_over(tmp_path):
+    """A knowledge base built before the words were stored as arrays (migration m016) keeps its profiles."""
+    import importlib
+
+    migrations = importlib.import_module("ingest.store.migrations")
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("create table similarity_profiles (declaration_id text primary key, words text, function blob,"
+               " spending blob, goal_simhash integer, subfunction blob)")
+    db.execute("insert into similarity_profiles values ('a', ?, x'00', x'00', 1, null)",
+               [json.dumps({"清洁取暖": 2.099, "补贴": 1.0}, ensure_ascii=False)])
+    db.commit()
+    db.close()
+    from sqlite_utils import Database
+
+    old = Database(path)
+    migrations.m016_similarity_words_as_arrays(old)
+    old.conn.commit()  # the migrations runner commits each migration
+    terms, weights = sqlite3.connect(path).execute("select terms, weights from similarity_profiles").fetchone()
+    from ingest.profiles import unpack_words
+
+    assert unpack_words(terms, weights)[0] == ["清洁取暖", "补贴"]
+    assert unpack_words(terms, weights)[1].tolist() == [2.099, 1.0]
 
 
 def test_the_cut_off_leaves_out_unrelated_projects(built_db):

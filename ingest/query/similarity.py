@@ -33,6 +33,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import mul
 from pathlib import Path
 
@@ -202,12 +203,17 @@ class Profile:
     dept: str
     labels: dict[str, str] = field(default_factory=dict)  # policy id → title, for the reasons
     subfunction: np.ndarray | None = None  # zeros where not known (stored before 款 were)
+    terms: list[str] | None = None  # the words and their weights as arrays (stored profiles), for ranking many
+    weights: np.ndarray | None = None
     dept_kind: np.ndarray = field(init=False)  # the kind of department its name says
 
     def __post_init__(self):
         if self.subfunction is None:
             self.subfunction = np.zeros(len(sectors.SUBFUNCTIONS), dtype=np.float32)
         self.dept_kind = sectors.department_of(self.dept or None)
+        if self.terms is None:
+            self.terms = list(self.words)
+            self.weights = np.fromiter(self.words.values(), dtype=np.float64, count=len(self.words))
 
 
 _words = profiles.words
@@ -251,15 +257,17 @@ def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool) -> dict[
     out = {}
     names: dict[str, set] = {}
     n_f, n_s, n_sf = len(sectors.FUNCTIONS), len(sectors.SPENDING), len(sectors.SUBFUNCTIONS)
-    for decl_id, dept, words, function, spending, subfunction in db.execute(
-            f"select d.id, d.dept_name, p.words, p.function, p.spending, p.subfunction from declarations d"
+    for decl_id, dept, terms, weights, function, spending, subfunction in db.execute(
+            f"select d.id, d.dept_name, p.terms, p.weights, p.function, p.spending, p.subfunction from declarations d"
             f" left join similarity_profiles p on p.declaration_id = d.id where d.id in ({marks})", ids):
-        if words is None:  # stored before profiles were: computed now from its search row
+        if function is None:  # stored before profiles were: computed now from its search row
             continue
-        out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS}, json.loads(words),
+        terms, weights = profiles.unpack_words(terms, weights)
+        out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS},
+                               dict(zip(terms, weights.tolist())),
                                profiles.vector(function, n_f), profiles.vector(spending, n_s),
                                names.get(decl_id, set()), set(), _dept(dept),
-                               subfunction=profiles.vector(subfunction, n_sf))
+                               subfunction=profiles.vector(subfunction, n_sf), terms=terms, weights=weights)
     missing = [i for i in ids if i not in out]
     if missing:
         out.update(_computed_profiles(db, prof, missing, names))
@@ -397,6 +405,49 @@ def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None, rea
                if f["dept_kind"] >= 0.8 and not f["dept"] else None}
 
 
+def feature_matrix(rarity: Rarity, q: Profile, cands: list[Profile], idf: dict[str, float]) -> np.ndarray:
+    """:func:`compare`'s signals of one query against many candidates (rows; columns ``FEATURES``),
+    without the reasons: what ranking 80 candidates costs. ``idf`` holds the rarity of every word of
+    all of them. The same numbers as :func:`compare` (a test holds the two together)."""
+    n = len(cands)
+    out = np.zeros((n, len(FEATURES)))
+    if not n:
+        return out
+    col = {k: i for i, k in enumerate(FEATURES)}
+
+    def dots(a: np.ndarray | None, rows: list[np.ndarray | None]) -> np.ndarray:
+        if a is None:
+            return np.zeros(n)
+        zero = np.zeros_like(a)
+        return np.stack([zero if r is None else r for r in rows]) @ a
+
+    for feature in VECTOR_KINDS:
+        out[:, col[feature]] = dots(q.vectors.get(feature), [c.vectors.get(feature) for c in cands])
+    for feature in ("function", "subfunction", "spending", "dept_kind"):
+        out[:, col[feature]] = dots(getattr(q, feature), [getattr(c, feature) for c in cands])
+    qv, qn = _tfidf(q.words, idf)
+    get, rare = qv.get, idf.__getitem__
+    terms = out[:, col["terms"]]
+    for i, c in enumerate(cands):
+        k = len(c.terms)
+        if not k or not qv:
+            continue
+        cv = c.weights * np.fromiter(map(rare, c.terms), dtype=np.float64, count=k)
+        shared = np.fromiter(map(get, c.terms, repeat(0.0)), dtype=np.float64, count=k)
+        terms[i] = float(shared @ cv) / (qn * (math.sqrt(float(cv @ cv)) or 1.0))
+    for i, c in enumerate(cands):
+        out[i, col["names"]] = _overlap(q.names, c.names, rarity.names)[0]
+        out[i, col["policies"]] = _overlap(q.policies, c.policies, rarity.policies)[0]
+        out[i, col["dept"]] = 1.0 if q.dept and q.dept == c.dept else 0.0
+    return out
+
+
+def probabilities(features: np.ndarray) -> np.ndarray:
+    """:func:`probability` of each row of a :func:`feature_matrix`."""
+    w = np.array([WEIGHTS.get(k, 0.0) for k in FEATURES])
+    return 1.0 / (1.0 + np.exp(-(BIAS + features @ w)))
+
+
 def _function_label(c: Profile, f: dict) -> str | None:
     """The class the two share, as 类（款） where their 款 agree too."""
     if f["function"] < 0.8:
@@ -480,23 +531,18 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
     # indicator names and policies weigh nothing in the fitted model: read only for the reasons shown
     details = _weighs_details()
     found = stored_profiles(db, prof, ids, details=details)
-    idf = rarity.terms(set(q.words).union(*(p.words for p in found.values())))
-    scored = []
+    idf = rarity.terms(set(q.words).union(*(p.terms for p in found.values())))
     tf: dict = {}
-    for cid in ids:
-        c = found.get(cid)
-        if c is None:
-            continue
-        f, _ = compare(rarity, q, c, tf, reasons=False, idf=idf)
-        scored.append((probability(f), cid, f))
-    scored.sort(key=lambda x: (-x[0], x[1]))
+    cands = [found[cid] for cid in dict.fromkeys(ids) if cid in found]
+    scored = sorted(zip(probabilities(feature_matrix(rarity, q, cands, idf)).tolist(), (c.id for c in cands)),
+                    key=lambda x: (-x[0], x[1]))
     scored = [x for x in scored if cutoff is None or 100 * x[0] >= cutoff][:limit]
     if not details:
-        shown = {cid: found[cid] for _p, cid, _f in scored}
+        shown = {cid: found[cid] for _p, cid in scored}
         if q.id is not None and q.id not in shown:
             shown[q.id] = q  # a stored declaration's own, read with them
         add_details(db, shown, list(shown))
-    scored = [(p, cid, *compare(rarity, q, found[cid], tf, idf=idf)) for p, cid, _f in scored]
+    scored = [(p, cid, *compare(rarity, q, found[cid], tf, idf=idf)) for p, cid in scored]
     if not scored:
         return []
     marks = ",".join("?" * len(scored))

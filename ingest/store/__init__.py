@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from .. import segment
+from ..profiles import pack_words
 from ..records import DECLARATION_FIELDS, Declaration, ParseResult, fingerprint
 from ..text import compact, indicator_key
 from ..form.categories import canonical_category
@@ -320,9 +320,9 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
         " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [rowid, *segments["declaration"]])
     prof = segments.get("profile")
     if prof is not None:
-        conn.execute("insert or replace into similarity_profiles (declaration_id, words, function, spending,"
-                     " goal_simhash, subfunction) values (?, ?, ?, ?, ?, ?)",
-                     [decl_id, json.dumps(prof["words"], ensure_ascii=False), prof["function"], prof["spending"],
+        conn.execute("insert or replace into similarity_profiles (declaration_id, terms, weights, function, spending,"
+                     " goal_simhash, subfunction) values (?, ?, ?, ?, ?, ?, ?)",
+                     [decl_id, *pack_words(prof["words"]), prof["function"], prof["spending"],
                       prof.get("goal_simhash"), prof.get("subfunction")])
     return len(d.indicators), len(linked)
 

@@ -306,3 +306,23 @@ def m015_declarations_count(db: Database) -> None:
     db.execute("create trigger declarations_count_delete after delete on declarations begin"
                " update kb_state set value = value + case key when 'declarations_count' then -1 else 1 end"
                " where key in ('declarations_count', 'declarations_version'); end")
+
+
+@migrations()
+def m016_similarity_words_as_arrays(db: Database) -> None:
+    # A similar-projects query reads the words of 80 candidates: as JSON they cost 56 µs each to
+    # decode. Now the words space-separated (``terms``) and their weights as float64 (``weights``),
+    # in the same order: split and read as an array, and compared without building dictionaries.
+    import json
+    import struct
+
+    db.execute("alter table similarity_profiles add column terms text")
+    db.execute("alter table similarity_profiles add column weights blob")
+    cursor = db.conn.execute("select declaration_id, words from similarity_profiles where words is not null")
+    while batch := cursor.fetchmany(5000):
+        rows = []
+        for decl_id, words in batch:
+            w = json.loads(words)
+            rows.append((" ".join(w), struct.pack(f"<{len(w)}d", *w.values()), decl_id))
+        db.conn.executemany("update similarity_profiles set terms = ?, weights = ? where declaration_id = ?", rows)
+    db.execute("alter table similarity_profiles drop column words")
