@@ -174,6 +174,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         (to test that a failing file leaves nothing behind).
     """
     from .library import refresh_derived
+    from .ranking import refresh_term_tops, tops_stale
 
     progress = progress or _null_progress
     files, skipped = collect_files(paths)
@@ -200,6 +201,8 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         if report.changed or _get_state(db, "derived_stale"):
             refresh_derived(db)
             report.derived_refreshed = True
+        if tops_stale(db):
+            refresh_term_tops(db)
     if embedder is not None:
         report.embedded, report.embed_error = _embed(db, embedder, progress)
     with db.atomic():

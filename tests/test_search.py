@@ -94,3 +94,52 @@ def test_a_word_no_declaration_contains_is_left_out(built_db):
     # 量子 and 纠缠 are in no declaration: the others' ranking is kept, not traded for an any-word one
     assert [h.id for h in search_declarations(db, "量子纠缠清洁取暖")] == alone
     assert search_declarations(db, "量子纠缠") == []
+
+
+def test_the_kept_best_of_common_words_give_what_fts5_gives(db_copy, monkeypatch):
+    from ingest import ranking
+    from ingest.query import cache
+    from ingest.query import fulltext
+
+    db = Database(db_copy)
+    common = [t for (t,) in db.execute("select term from declarations_fts_vocab where doc > 3 order by doc desc, term"
+                                       " limit 12")]
+    queries = [q for q, _ in QUERIES] + ["满意度", "取暖", "项目资金", "群众满意度", "资金 项目 满意度", "补贴发放"]
+    queries += common + [" ".join(common[i:i + 2]) for i in range(0, 12, 2)]
+    limit = 3
+
+    def run():
+        cache.clear()
+        return [[(h.id, round(h.score, 9)) for h in search_declarations(db, q, limit)] for q in queries]
+
+    with db.conn:
+        db.execute("update kb_state set value = -1 where key = 'fts_tops_version'")  # stale: FTS5 ranks all
+    by_fts5 = run()
+    with db.conn:  # words in more than 3 of the 16 declarations keep their 5 best
+        kept = ranking.refresh_term_tops(db, common=3, top=5)
+    assert kept > 20 and not ranking.tops_stale(db)
+    answered = []
+    real = fulltext._ranked_from_tops
+    monkeypatch.setattr(fulltext, "_ranked_from_tops", lambda *a: answered.append(real(*a)) or answered[-1])
+    assert run() == by_fts5
+    assert sum(a is not None for a in answered) >= 12  # single common words, and pairs the lists prove
+
+
+def test_a_proof_from_kept_lists_or_none():
+    import numpy as np
+
+    from ingest.ranking import best_of
+
+    def lists(**words):
+        return {w: (np.array([r for r, _ in v], dtype=np.int64), np.array([s for _, s in v])) for w, v in words.items()}
+
+    # both words' best: 1 and 2 are in both lists and beat anything else can reach (-1.0 + -1.0)
+    tops = lists(a=[(1, -5.0), (2, -4.0), (3, -1.0)], b=[(2, -4.0), (1, -3.0), (4, -1.0)])
+    assert best_of(tops, 2) == [(1, -8.0), (2, -8.0)]
+    # 3 is listed for a only (-1.6): with b at up to b's last (-0.5) it could reach -2.1, better than
+    # the second of those in both lists (2: -2.0), so that second place is not proven
+    tops = lists(a=[(1, -5.0), (3, -1.6), (2, -1.5)], b=[(1, -3.0), (4, -0.6), (2, -0.5)])
+    assert best_of(tops, 2) is None
+    assert best_of(tops, 1) == [(1, -8.0)]
+    assert best_of(lists(a=[(7, -2.0), (5, -1.0)]), 2) == [(7, -2.0), (5, -1.0)]
+    assert best_of(lists(a=[(7, -2.0)]), 2) is None

@@ -11,7 +11,7 @@ LAYERS = [
     {"form"},
     {"segment", "profiles", "sectors"},
     {"store"},
-    {"library", "embedders", "model_e5"},
+    {"library", "ranking", "embedders", "model_e5"},
     {"vectors"},
     {"review"},
     {"build", "query"},

@@ -7,11 +7,10 @@ would run for every matching row (all of them, for a common word).
 from __future__ import annotations
 
 from .. import segment
+from ..ranking import DECLARATION_WEIGHTS, best_of, term_tops
 from .results import DeclarationHit, IndicatorHit, PolicyHit, rows
 from .snippets import snippet
 
-# name, dept, overview, basis, necessity, safeguards, plan, goals, indicators
-DECLARATION_WEIGHTS = (10.0, 4.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.5, 2.0)
 INDICATOR_WEIGHTS = (5.0, 1.0, 1.0)  # name, category, value
 POLICY_WEIGHTS = (3.0, 5.0)  # title, doc_number
 SNIPPET_FIELDS = ("name", "overview", "basis", "plan", "goal_period", "necessity", "safeguards")
@@ -25,6 +24,12 @@ with top as (
 select d.id, d.name, d.dept_name, d.year, d.funds_total, top.score, {', '.join('d.' + f for f in SNIPPET_FIELDS[1:])}
 from top join declarations d on d.rowid = top.rowid
 order by top.score, top.rowid
+"""
+
+# the same, for declarations already ranked (from ranking.fts_tops): in the order given
+RANKED_SQL = f"""
+select d.rowid, d.id, d.name, d.dept_name, d.year, d.funds_total, {', '.join('d.' + f for f in SNIPPET_FIELDS[1:])}
+from declarations d where d.rowid in ({{marks}})
 """
 
 INDICATORS_SQL = f"""
@@ -95,11 +100,26 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     known = [w for w in words if _in_index(db, "declarations_fts", w)] if len(words) > 1 else words
     if not known:
         return []
+    found = _ranked_from_tops(db, known, limit)
+    if found is not None:
+        return [_declaration_hit(r, query) for r in found]
     found = _run(db, DECLARATIONS_SQL, known, limit, mode="and")
     if len(found) < limit and len(known) > 1:
         seen = {r["id"] for r in found}
         found += [r for r in _run(db, DECLARATIONS_SQL, known, limit, mode="or") if r["id"] not in seen]
     return [_declaration_hit(r, query) for r in found[:limit]]
+
+
+def _ranked_from_tops(db, words: list[str], limit: int) -> list[dict] | None:
+    """The every-word step answered from the common words' kept best declarations, when they
+    prove it (``ranking.best_of``); else None."""
+    tops = term_tops(db, words)
+    best = best_of(tops, limit) if tops is not None else None
+    if not best:
+        return None
+    by_rowid = {r["rowid"]: r for r in rows(db.execute(RANKED_SQL.format(marks=",".join("?" * len(best))),
+                                                        [rowid for rowid, _ in best]))}
+    return [{**by_rowid[rowid], "score": score} for rowid, score in best if rowid in by_rowid]
 
 
 def search_indicators(db, query: str, limit: int = 20) -> list[IndicatorHit]:

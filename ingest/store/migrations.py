@@ -326,3 +326,11 @@ def m016_similarity_words_as_arrays(db: Database) -> None:
             rows.append((" ".join(w), struct.pack(f"<{len(w)}d", *w.values()), decl_id))
         db.conn.executemany("update similarity_profiles set terms = ?, weights = ? where declaration_id = ?", rows)
     db.execute("alter table similarity_profiles drop column words")
+
+
+@migrations()
+def m017_fts_tops(db: Database) -> None:
+    # The best declarations of each common word with their bm25 parts (ingest/ranking.py), so that
+    # full text need not compute bm25 for every row a common word is in; filled by the next build
+    db.execute("create table if not exists fts_tops (term text primary key, declarations integer, rowids blob,"
+               " scores blob)")
