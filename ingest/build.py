@@ -174,7 +174,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         (to test that a failing file leaves nothing behind).
     """
     from .library import refresh_derived
-    from .ranking import refresh_term_tops, tops_stale
+    from .ranking import common_words, refresh_word_scores, scores_stale
 
     progress = progress or _null_progress
     files, skipped = collect_files(paths)
@@ -201,8 +201,9 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         if report.changed or _get_state(db, "derived_stale"):
             refresh_derived(db)
             report.derived_refreshed = True
-        if tops_stale(db):
-            refresh_term_tops(db)
+    if scores_stale(db):  # a query of common words is ranked from these (ranking.py)
+        with db.atomic(), progress("全文检索常用词得分", common_words(db)) as bar:
+            refresh_word_scores(db, progress=bar.update)
     if embedder is not None:
         report.embedded, report.embed_error = _embed(db, embedder, progress)
     with db.atomic():

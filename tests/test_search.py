@@ -96,7 +96,7 @@ def test_a_word_no_declaration_contains_is_left_out(built_db):
     assert search_declarations(db, "量子纠缠") == []
 
 
-def test_the_kept_best_of_common_words_give_what_fts5_gives(db_copy, monkeypatch):
+def test_queries_of_common_words_ranked_from_their_kept_scores_as_fts5_ranks_them(db_copy, monkeypatch):
     from ingest import ranking
     from ingest.query import cache
     from ingest.query import fulltext
@@ -105,41 +105,47 @@ def test_the_kept_best_of_common_words_give_what_fts5_gives(db_copy, monkeypatch
     common = [t for (t,) in db.execute("select term from declarations_fts_vocab where doc > 3 order by doc desc, term"
                                        " limit 12")]
     queries = [q for q, _ in QUERIES] + ["满意度", "取暖", "项目资金", "群众满意度", "资金 项目 满意度", "补贴发放"]
-    queries += common + [" ".join(common[i:i + 2]) for i in range(0, 12, 2)]
-    limit = 3
+    queries += common + [" ".join(common[i:i + 3]) for i in range(0, 12, 3)] + [common[0] + " 清洁取暖"]
 
-    def run():
+    def run(limit):
         cache.clear()
-        return [[(h.id, round(h.score, 9)) for h in search_declarations(db, q, limit)] for q in queries]
+        return [[(h.id, h.score) for h in search_declarations(db, q, limit)] for q in queries]
 
     with db.conn:
-        db.execute("update kb_state set value = -1 where key = 'fts_tops_version'")  # stale: FTS5 ranks all
-    by_fts5 = run()
-    with db.conn:  # words in more than 3 of the 16 declarations keep their 5 best
-        kept = ranking.refresh_term_tops(db, common=3, top=5)
-    assert kept > 20 and not ranking.tops_stale(db)
-    answered = []
-    real = fulltext._ranked_from_tops
-    monkeypatch.setattr(fulltext, "_ranked_from_tops", lambda *a: answered.append(real(*a)) or answered[-1])
-    assert run() == by_fts5
-    assert sum(a is not None for a in answered) >= 12  # single common words, and pairs the lists prove
+        db.execute("update kb_state set value = -1 where key = 'fts_word_scores_version'")  # stale: FTS5 ranks
+    by_fts5 = {limit: run(limit) for limit in (3, 10)}
+    with db.conn:  # the words in more than 3 of the 16 declarations
+        kept = ranking.refresh_word_scores(db, common=3)
+    assert kept > 20 and not ranking.scores_stale(db)
+    ranked = []
+    real = ranking.rank
+    monkeypatch.setattr(fulltext, "rank", lambda *a, **k: ranked.append(a) or real(*a, **k))
+    for limit in (3, 10):
+        assert run(limit) == by_fts5[limit]  # the same declarations, order and scores, to the bit
+    assert len(ranked) >= 2 * 16
 
 
-def test_a_proof_from_kept_lists_or_none():
+def test_kept_scores_follow_the_declarations(db_copy):
+    from ingest import ranking
+    from ingest.store import delete_declaration, open_db
+
+    db = open_db(db_copy)
+    assert not ranking.scores_stale(db)  # the build computed them
+    delete_declaration(db, db.execute("select id from declarations limit 1").fetchone()[0])
+    assert ranking.scores_stale(db) and ranking.word_scores(db, ["项目"]) is None
+
+
+def test_ranking_outside_fts5_orders_as_fts5_does():
     import numpy as np
 
-    from ingest.ranking import best_of
+    from ingest.ranking import rank
 
-    def lists(**words):
-        return {w: (np.array([r for r, _ in v], dtype=np.int64), np.array([s for _, s in v])) for w, v in words.items()}
+    def lists(*words):
+        return [(np.array([r for r, _ in w], dtype=np.int64), np.array([s for _, s in w])) for w in words]
 
-    # both words' best: 1 and 2 are in both lists and beat anything else can reach (-1.0 + -1.0)
-    tops = lists(a=[(1, -5.0), (2, -4.0), (3, -1.0)], b=[(2, -4.0), (1, -3.0), (4, -1.0)])
-    assert best_of(tops, 2) == [(1, -8.0), (2, -8.0)]
-    # 3 is listed for a only (-1.6): with b at up to b's last (-0.5) it could reach -2.1, better than
-    # the second of those in both lists (2: -2.0), so that second place is not proven
-    tops = lists(a=[(1, -5.0), (3, -1.6), (2, -1.5)], b=[(1, -3.0), (4, -0.6), (2, -0.5)])
-    assert best_of(tops, 2) is None
-    assert best_of(tops, 1) == [(1, -8.0)]
-    assert best_of(lists(a=[(7, -2.0), (5, -1.0)]), 2) == [(7, -2.0), (5, -1.0)]
-    assert best_of(lists(a=[(7, -2.0)]), 2) is None
+    a = [(1, -1.0), (2, -3.0), (3, -2.0), (5, -0.5)]
+    b = [(2, -1.0), (3, -2.0), (4, -9.0), (5, -0.5)]
+    assert rank(lists(a, b), 2) == [(2, -4.0), (3, -4.0)]  # a tie: the lower rowid first
+    assert rank(lists(a, b), 5) == [(2, -4.0), (3, -4.0), (5, -1.0)]  # only rows with both words
+    assert rank(lists(a, b), 3, every=False) == [(4, -9.0), (2, -4.0), (3, -4.0)]
+    assert rank(lists(a), 1) == [(2, -3.0)]

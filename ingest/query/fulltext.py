@@ -7,7 +7,7 @@ would run for every matching row (all of them, for a common word).
 from __future__ import annotations
 
 from .. import segment
-from ..ranking import DECLARATION_WEIGHTS, best_of, term_tops
+from ..ranking import DECLARATION_WEIGHTS, rank, word_scores
 from .results import DeclarationHit, IndicatorHit, PolicyHit, rows
 from .snippets import snippet
 
@@ -26,7 +26,7 @@ from top join declarations d on d.rowid = top.rowid
 order by top.score, top.rowid
 """
 
-# the same, for declarations already ranked (from ranking.fts_tops): in the order given
+# the same, for declarations already ranked (ranking.rank)
 RANKED_SQL = f"""
 select d.rowid, d.id, d.name, d.dept_name, d.year, d.funds_total, {', '.join('d.' + f for f in SNIPPET_FIELDS[1:])}
 from declarations d where d.rowid in ({{marks}})
@@ -100,9 +100,13 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     known = [w for w in words if _in_index(db, "declarations_fts", w)] if len(words) > 1 else words
     if not known:
         return []
-    found = _ranked_from_tops(db, known, limit)
-    if found is not None:
-        return [_declaration_hit(r, query) for r in found]
+    lists = word_scores(db, known)  # every word common: ranked from their kept parts, no FTS5
+    if lists is not None:
+        found = _ranked(db, rank(lists, limit))
+        if len(found) < limit and len(known) > 1:
+            seen = {r["id"] for r in found}
+            found += [r for r in _ranked(db, rank(lists, limit, every=False)) if r["id"] not in seen]
+        return [_declaration_hit(r, query) for r in found[:limit]]
     found = _run(db, DECLARATIONS_SQL, known, limit, mode="and")
     if len(found) < limit and len(known) > 1:
         seen = {r["id"] for r in found}
@@ -110,13 +114,10 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     return [_declaration_hit(r, query) for r in found[:limit]]
 
 
-def _ranked_from_tops(db, words: list[str], limit: int) -> list[dict] | None:
-    """The every-word step answered from the common words' kept best declarations, when they
-    prove it (``ranking.best_of``); else None."""
-    tops = term_tops(db, words)
-    best = best_of(tops, limit) if tops is not None else None
+def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:
+    """The rows of declarations ranked outside FTS5, in that order, with their scores."""
     if not best:
-        return None
+        return []
     by_rowid = {r["rowid"]: r for r in rows(db.execute(RANKED_SQL.format(marks=",".join("?" * len(best))),
                                                         [rowid for rowid, _ in best]))}
     return [{**by_rowid[rowid], "score": score} for rowid, score in best if rowid in by_rowid]

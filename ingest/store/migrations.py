@@ -329,8 +329,9 @@ def m016_similarity_words_as_arrays(db: Database) -> None:
 
 
 @migrations()
-def m017_fts_tops(db: Database) -> None:
-    # The best declarations of each common word with their bm25 parts (ingest/ranking.py), so that
-    # full text need not compute bm25 for every row a common word is in; filled by the next build
-    db.execute("create table if not exists fts_tops (term text primary key, declarations integer, rowids blob,"
-               " scores blob)")
+def m017_fts_word_scores(db: Database) -> None:
+    # The bm25 part of each common word in every declaration containing it (ingest/ranking.py), so
+    # that full text need not compute bm25 in FTS5 for every row a common word is in; filled by the
+    # next build
+    db.execute("create table if not exists fts_word_scores (term text primary key, declarations integer,"
+               " rowids blob, scores blob)")
