@@ -306,6 +306,14 @@ def serve(db_path, host, port, workers):
 
     import uvicorn
 
+    import sqlite3
+
+    from .store import open_db
+
+    try:  # a file built by an older version: its schema brought up to date (the server only reads)
+        open_db(db_path).conn.close()
+    except sqlite3.OperationalError as e:
+        click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
     os.environ["KB_DB"] = str(Path(db_path).resolve())
     workers = workers or os.cpu_count() or 1
     click.echo(f"绩效目标知识库: http://{host}:{port}/kb （{workers} 个服务进程）", err=True)

@@ -13,6 +13,8 @@ whenever the declarations changed. A query made only of such words is ranked fro
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 
 # name, dept, overview, basis, necessity, safeguards, plan, goals, indicators
@@ -56,14 +58,23 @@ def scores_stale(db) -> bool:
     return row is None or row[0] != _version(db)
 
 
+def version(db) -> int | None:
+    """The declarations' version (bumped by every insert or delete): read again after a ranking
+    from the kept parts, it tells whether a build committed in between (the reads are separate)."""
+    return _version(db)
+
+
 def word_scores(db, words: list[str]) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Each word's (rowids, parts), in the words' order, if every word has them and they are
-    current; else None."""
+    current; else None (also when a list is longer than the connection lets a blob be)."""
     if not words or scores_stale(db):
         return None
     marks = ",".join("?" * len(words))
-    found = {t: (np.frombuffer(r, dtype="<i8"), np.frombuffer(s, dtype="<f8")) for t, r, s in db.execute(
-        f"select term, rowids, scores from fts_word_scores where term in ({marks})", words)}
+    try:
+        found = {t: (np.frombuffer(r, dtype="<i8"), np.frombuffer(s, dtype="<f8")) for t, r, s in db.execute(
+            f"select term, rowids, scores from fts_word_scores where term in ({marks})", words)}
+    except (sqlite3.DataError, sqlite3.OperationalError):  # string or blob too big (a served connection's limit)
+        return None
     return [found[w] for w in words] if all(w in found for w in words) else None
 
 

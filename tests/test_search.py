@@ -149,3 +149,23 @@ def test_ranking_outside_fts5_orders_as_fts5_does():
     assert rank(lists(a, b), 5) == [(2, -4.0), (3, -4.0), (5, -1.0)]  # only rows with both words
     assert rank(lists(a, b), 3, every=False) == [(4, -9.0), (2, -4.0), (3, -4.0)]
     assert rank(lists(a), 1) == [(2, -3.0)]
+
+
+def test_a_build_committing_during_a_ranking_from_kept_scores_sends_it_to_fts5(db_copy, monkeypatch):
+    from ingest import ranking
+    from ingest.query import cache
+    from ingest.query import fulltext
+
+    db = Database(db_copy)
+    with db.conn:
+        ranking.refresh_word_scores(db, common=3)
+    word = db.execute("select term from declarations_fts_vocab where doc > 3 order by doc desc limit 1").fetchone()[0]
+    assert fulltext._ranked_from_kept(db, [word], 5) is not None
+    versions = iter([1, 2])  # the declarations changed between the first read and the last
+    monkeypatch.setattr(fulltext, "version", lambda db: next(versions))
+    assert fulltext._ranked_from_kept(db, [word], 5) is None
+    monkeypatch.undo()
+    cache.clear()
+    assert [h.id for h in search_declarations(db, word, 5)] == [r["id"] for r in fulltext._run(
+        db, fulltext.DECLARATIONS_SQL, [word], 5, mode="and")]
+    assert fulltext._ranked_from_kept(db, [word], 0) is None and fulltext._ranked_from_kept(db, [word], 10_000) is None

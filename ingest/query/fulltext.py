@@ -7,7 +7,7 @@ would run for every matching row (all of them, for a common word).
 from __future__ import annotations
 
 from .. import segment
-from ..ranking import DECLARATION_WEIGHTS, rank, word_scores
+from ..ranking import DECLARATION_WEIGHTS, rank, version, word_scores
 from .results import DeclarationHit, IndicatorHit, PolicyHit, rows
 from .snippets import snippet
 
@@ -100,18 +100,31 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     known = [w for w in words if _in_index(db, "declarations_fts", w)] if len(words) > 1 else words
     if not known:
         return []
-    lists = word_scores(db, known)  # every word common: ranked from their kept parts, no FTS5
-    if lists is not None:
-        found = _ranked(db, rank(lists, limit))
-        if len(found) < limit and len(known) > 1:
-            seen = {r["id"] for r in found}
-            found += [r for r in _ranked(db, rank(lists, limit, every=False)) if r["id"] not in seen]
-        return [_declaration_hit(r, query) for r in found[:limit]]
+    found = _ranked_from_kept(db, known, limit)
+    if found is not None:
+        return [_declaration_hit(r, query) for r in found]
     found = _run(db, DECLARATIONS_SQL, known, limit, mode="and")
     if len(found) < limit and len(known) > 1:
         seen = {r["id"] for r in found}
         found += [r for r in _run(db, DECLARATIONS_SQL, known, limit, mode="or") if r["id"] not in seen]
     return [_declaration_hit(r, query) for r in found[:limit]]
+
+
+def _ranked_from_kept(db, words: list[str], limit: int) -> list[dict] | None:
+    """Both steps of :func:`_search_declarations` from the words' kept bm25 parts, when every word
+    has them (``ranking.fts_word_scores``); None to rank in FTS5. Each read is its own snapshot: if
+    a build committed declarations meanwhile, FTS5 ranks instead."""
+    if not 0 < limit <= 500:
+        return None
+    before = version(db)
+    lists = word_scores(db, words)
+    if lists is None:
+        return None
+    found = _ranked(db, rank(lists, limit))
+    if len(found) < limit and len(words) > 1:
+        seen = {r["id"] for r in found}
+        found += [r for r in _ranked(db, rank(lists, limit, every=False)) if r["id"] not in seen]
+    return found[:limit] if version(db) == before else None
 
 
 def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:

@@ -318,14 +318,16 @@ def m016_similarity_words_as_arrays(db: Database) -> None:
 
     db.execute("alter table similarity_profiles add column terms text")
     db.execute("alter table similarity_profiles add column weights blob")
-    cursor = db.conn.execute("select declaration_id, words from similarity_profiles where words is not null")
-    while batch := cursor.fetchmany(5000):
+    last = ""
+    while batch := db.execute("select declaration_id, words from similarity_profiles where declaration_id > ?"
+                              " and words is not null order by declaration_id limit 5000", [last]).fetchall():
         rows = []
         for decl_id, words in batch:
             w = json.loads(words)
             rows.append((" ".join(w), struct.pack(f"<{len(w)}d", *w.values()), decl_id))
         db.conn.executemany("update similarity_profiles set terms = ?, weights = ? where declaration_id = ?", rows)
-    db.execute("alter table similarity_profiles drop column words")
+        last = batch[-1][0]
+    db["similarity_profiles"].transform(drop={"words"})  # (DROP COLUMN needs SQLite 3.35)
 
 
 @migrations()
