@@ -223,16 +223,25 @@ def _dept(name: str | None) -> str:
     return compact(name or "")
 
 
-def stored_profiles(db, prof: Profiles, ids: list[str], details: bool = True) -> dict[str, Profile]:
+def stored_profiles(db, prof: Profiles, ids: list[str], details: bool = True, words: bool = True
+                    ) -> dict[str, Profile]:
     """Profiles of stored declarations: their vectors, the profile stored with them (words, function,
     spending) and department; with ``details``, their indicator names and policies too (what the
-    reasons name); read in one query per table."""
+    reasons name); read in one query per table. Without ``words`` their words are only the arrays
+    ``terms`` and ``weights`` (what ranking many reads; :func:`with_words` adds the rest)."""
     if not ids:
         return {}
     out: dict[str, Profile] = {}
     for start in range(0, len(ids), 500):
-        out.update(_stored_profiles(db, prof, ids[start:start + 500], details))
+        out.update(_stored_profiles(db, prof, ids[start:start + 500], details, words))
     return out
+
+
+def with_words(p: Profile) -> Profile:
+    """The profile with its words as a dictionary too (what the reasons compare)."""
+    if not p.words and p.terms:
+        p.words = dict(zip(p.terms, p.weights.tolist()))
+    return p
 
 
 def add_details(db, found: dict[str, Profile], ids: list[str]) -> None:
@@ -252,19 +261,18 @@ def add_details(db, found: dict[str, Profile], ids: list[str]) -> None:
             found[decl_id].labels[pid] = title
 
 
-def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool) -> dict[str, Profile]:
+def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool, words: bool = True) -> dict[str, Profile]:
     marks = ",".join("?" * len(ids))
     out = {}
     names: dict[str, set] = {}
     n_f, n_s, n_sf = len(sectors.FUNCTIONS), len(sectors.SPENDING), len(sectors.SUBFUNCTIONS)
+    # (a declaration stored before profiles were has none: computed below from its search row)
     for decl_id, dept, terms, weights, function, spending, subfunction in db.execute(
-            f"select d.id, d.dept_name, p.terms, p.weights, p.function, p.spending, p.subfunction from declarations d"
-            f" left join similarity_profiles p on p.declaration_id = d.id where d.id in ({marks})", ids):
-        if function is None:  # stored before profiles were: computed now from its search row
-            continue
+            f"select declaration_id, dept, terms, weights, function, spending, subfunction from similarity_profiles"
+            f" where declaration_id in ({marks}) and function is not null", ids):
         terms, weights = profiles.unpack_words(terms, weights)
         out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS},
-                               dict(zip(terms, weights.tolist())),
+                               dict(zip(terms, weights.tolist())) if words else {},
                                profiles.vector(function, n_f), profiles.vector(spending, n_s),
                                names.get(decl_id, set()), set(), _dept(dept),
                                subfunction=profiles.vector(subfunction, n_sf), terms=terms, weights=weights)
@@ -530,7 +538,7 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
     ids = [c for c in candidates(db, prof, q, rarity) if c not in exclude]
     # indicator names and policies weigh nothing in the fitted model: read only for the reasons shown
     details = _weighs_details()
-    found = stored_profiles(db, prof, ids, details=details)
+    found = stored_profiles(db, prof, ids, details=details, words=False)
     idf = rarity.terms(set(q.words).union(*(p.terms for p in found.values())))
     tf: dict = {}
     cands = [found[cid] for cid in dict.fromkeys(ids) if cid in found]
@@ -542,7 +550,7 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
         if q.id is not None and q.id not in shown:
             shown[q.id] = q  # a stored declaration's own, read with them
         add_details(db, shown, list(shown))
-    scored = [(p, cid, *compare(rarity, q, found[cid], tf, idf=idf)) for p, cid in scored]
+    scored = [(p, cid, *compare(rarity, q, with_words(found[cid]), tf, idf=idf)) for p, cid in scored]
     if not scored:
         return []
     marks = ",".join("?" * len(scored))

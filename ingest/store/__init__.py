@@ -321,9 +321,9 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
     prof = segments.get("profile")
     if prof is not None:
         conn.execute("insert or replace into similarity_profiles (declaration_id, terms, weights, function, spending,"
-                     " goal_simhash, subfunction) values (?, ?, ?, ?, ?, ?, ?)",
+                     " goal_simhash, subfunction, dept) values (?, ?, ?, ?, ?, ?, ?, ?)",
                      [decl_id, *pack_words(prof["words"]), prof["function"], prof["spending"],
-                      prof.get("goal_simhash"), prof.get("subfunction")])
+                      prof.get("goal_simhash"), prof.get("subfunction"), d.dept_name])
     return len(d.indicators), len(linked)
 
 
