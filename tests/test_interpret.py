@@ -114,3 +114,38 @@ def test_a_transport_form_with_an_empty_medium_term_total():
     # 中期预算资金总额 is left empty: the 25 (万元) after 年度预算资金总额 is the year's
     assert d.funds == {("年度", "total"): 250000.0}
     assert [p.doc_number for p in d.policies] == ["晋政办发〔2018〕96号", "阳政办发〔2017〕103号"]
+
+
+# 宁乡市坝塘镇 2021 (湖南) 项目绩效目标表 as a document site prints it (renrendoc.com/paper/307484460.html):
+# the whole form run together on one line, characters dropped (联系电, 目起止时间), the indicator grid
+# with no indicator names; verbatim, cut where the page's text ends
+NINGXIANG_TOWN = (
+    "项目绩效目标表(2021年度)填报单位(盖章):宁乡市坝塘镇人民政府 项目名称镇域内基础设施建设项目属性新增项目□延续项目√"
+    "主管部门坝塘镇主管部门编码项目单位坝塘镇项目负责人蒋建华联系电目起止时间2021年度资金总额及构成总额10606.7522万元"
+    "财政拨款:6923.3552万元(其中:上级财政资金:6923.3552万元;本级财政:0万元)二、自有资金:0万元三、其他:3683.3970万元"
+    "项目概况镇域内水利、道路、机关、学校及乡村振兴等基础设施建设项目立项情况项目立项的依据机关、学校、乡村振兴按发改立项"
+    "项目申报的可行性已申报项目可行性评估项目申报的必要性为改善镇域内基础设施、振兴乡村项目实施进度计划项目实施内容开始时间"
+    "完成时间1总体概念规划201620202、核心区规划20212021项目绩效目标长期目标年度目标改善镇域内基础设施,振兴乡村经济全面完成"
+    "集镇立面改造、机关、学校、乡村振兴等项目,搞好提质改造长期绩效指标一级指标二级指标指标内容指标值备注产出指标数量指标88100"
+    "质量指标88100时效指标88100成本指标88100…效益指标经济效益指标88100社会效益指标68100生态效益指标20100可持续影响指标20100"
+    "社会公众或服务对象满意度指标88100年度绩效指标一级指标二级指标指标内容指标值备注产出指标数量指标88100质量指标88100"
+    "时效指标88100成本指标88100…效益指标经济效益指标88100社会效益指标68100生态效益指标20100可持续影响指标20100"
+    "社会公众或服务对象满意度指\n")
+
+
+def test_a_town_form_run_together_reads_its_ticked_attribute_and_no_header_as_indicator():
+    d = parse_text(NINGXIANG_TOWN).declarations[0]
+    assert (d.name, d.implementer) == ("镇域内基础设施建设", "坝塘镇")
+    assert d.dept_name == "宁乡市坝塘镇人民政府"  # 填报单位(盖章): the stamp note is not part of the name
+    assert d.attribute == "延续项目"  # the ticked box, not the first option printed
+    assert d.indicators == []  # the grid names no indicator; its header row is not one
+    assert any("表头文字不是指标" in w.reason for w in d.warnings)
+
+
+@pytest.mark.parametrize("printed,chosen", [
+    ("新增项目□延续项目√", "延续项目"), ("☑新增 □延续", "新增"), ("√新增项目 □延续项目", "新增项目"),
+    ("新增□ 延续□", None), ("一次性项目", None)])
+def test_the_ticked_checkbox_is_the_answer(printed, chosen):
+    from ingest.form.fields import ticked
+
+    assert ticked(printed) == chosen

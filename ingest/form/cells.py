@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..text import HAN, clean, compact
+from .lexicon import HEADER_ROLES
 
 
 def join_cells(cells: list[str], dedupe_overlap: bool = True, drop_stray_digit: bool = False) -> str:
@@ -54,3 +55,14 @@ def is_label_fragment(cell: str) -> bool:
     if not c:
         return True
     return len(c) <= 4 and all(ch in "绩效指标" for ch in c)
+
+
+_HEADER_WORDS = re.compile("|".join(re.escape(compact(w)) for w in sorted(
+    {w for role, words in HEADER_ROLES.items() if role != "past" for w in words if len(w) >= 2}, key=len, reverse=True)))
+
+
+def only_header_words(text: str) -> bool:
+    """Two or more words of an indicator table's header and nothing else: ``一级指标二级指标指标内容指标值备注``,
+    a header row run together into one cell (never an indicator)."""
+    c = compact(text)
+    return len(_HEADER_WORDS.findall(c)) >= 2 and not _HEADER_WORDS.sub("", c)

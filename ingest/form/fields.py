@@ -327,6 +327,24 @@ def _split_at_header_labels(cell: str) -> list[str]:
     return pieces if len(pieces) > 1 else [cell]
 
 
+_STAMP = re.compile(r"^[(（](?:盖章|签章|公章)[)）]\s*[:：]?\s*")
+_TICKS, _BOXES = "√☑✓✔■▇●☒", "□☐"
+
+
+def ticked(value: str) -> str | None:
+    """The option a tick marks among checkboxes: ``新增项目□延续项目√`` (marks after the options) or
+    ``☑新增 □延续`` (before them); None when nothing is ticked."""
+    v = compact(value)
+    if not any(c in _TICKS for c in v):
+        return None
+    marks = re.escape(_TICKS + _BOXES)
+    if v[-1] in _TICKS + _BOXES:
+        pairs = re.findall(rf"([^{marks}]+)([{marks}])", v)
+    else:
+        pairs = [(o, m) for m, o in re.findall(rf"([{marks}])([^{marks}]+)", v)]
+    return next((o for o, m in pairs if m in _TICKS), None)
+
+
 def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
     d = st.decl
     # OCR text: ``城区公厕改造工程 主管部门及代码 305-…`` has a second label inside one cell
@@ -368,6 +386,7 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
         if cells:
             cells[-1] = re.sub(r"\s+[\u4e00-\u9fff]$", "", cells[-1])
         value = join_cells(cells, drop_stray_digit=k in ("dept", "implementer"))
+        value = _STAMP.sub("", value)  # 填报单位(盖章):宁乡市坝塘镇人民政府
         if not value:
             continue
         if k == "name":
@@ -379,6 +398,7 @@ def _apply_header(st: PageState, line: Row, key: str, rest: list[str]) -> None:
         elif k == "implementer":
             d.implementer = d.implementer or split_code(value)[1]
         elif k == "attribute":
+            value = ticked(value) or value
             known = next((a for a in ATTRIBUTES if compact(value).startswith(a)), None)
             m = re.match(r"^(.*?)[(（]", value)
             d.attribute = known or (m.group(1) if m else value).strip() or value

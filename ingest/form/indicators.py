@@ -8,7 +8,7 @@ from functools import lru_cache
 from ..readers.grid import Row
 from ..records import Indicator
 from ..text import clean, compact, similarity
-from .cells import is_label_fragment, is_noise
+from .cells import is_label_fragment, is_noise, only_header_words
 from .lexicon import INDICATOR_HEADER
 from .state import PageState, warn
 from .categories import family, level_of
@@ -167,6 +167,9 @@ def _emit_half(st: PageState, line: Row, half: list[_Tok], side: str, other_name
     if len(names) > 1:
         warn(st, line, "三级指标列有多余文字：保留紧挨指标值的一格", " | ".join(names[:-1]))
     name = names[-1]
+    if only_header_words(name):
+        warn(st, line, "表头文字不是指标：已跳过", name)
+        return
     # the value is the first one printed after the name (a number before it is debris: ``20011111``)
     order = [t for t in half if t.kind in ("n", "v")]
     name_pos = max(i for i, t in enumerate(order) if t.kind == "n" and t.text == name) if any(

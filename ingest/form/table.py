@@ -19,7 +19,7 @@ from ..text import HAN, clean, compact, normalise_text
 from .align import (DROP, MAX_STREAM, _QUALITATIVE_TAIL, _VALUE_TAIL, align, compat, kind_of, split_items,
                     tokenise_run_together)
 from .categories import category_of, exact_category, family, fits
-from .cells import is_label_fragment
+from .cells import is_label_fragment, only_header_words
 from .header import Header
 from .lexicon import HEADER_PREFIX
 from .split import split_cell
@@ -289,6 +289,9 @@ class TableReader:
         name = clean("".join(names) if all(HAN.search(n[-1:] or "") for n in names[:-1]) else " ".join(names))
         if not name:
             return  # markup or debris only
+        if only_header_words(name):  # ``一级指标二级指标指标内容指标值备注``: a header row run together
+            warn(self.st, Row(record[0].line, []), "表头文字不是指标：已跳过", name)
+            return
         value = "".join(parts.get("value", [])) or None
         if value is None:
             bare = normalise_text(name).rstrip("。；;")
