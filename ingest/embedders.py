@@ -217,15 +217,11 @@ class SentenceTransformerEmbedder:
         """One thread for a few texts (a query, a draft): a second gains nothing on them, and its
         spinning between operations slows the rest of the request (a draft's two encodings took
         98 ms with two threads on two cores, 51 ms with one). Batches use every thread."""
-        import contextlib
-
         if n > SMALL_BATCH or os.environ.get("KB_TORCH_THREADS"):
             return contextlib.nullcontext()
         return _one_thread()
 
     def _autocast(self):
-        import contextlib
-
         if self.precision != "bfloat16":
             return contextlib.nullcontext()
         import torch

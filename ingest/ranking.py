@@ -27,7 +27,9 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _version(db) -> int | None:
+def version(db) -> int | None:
+    """The declarations' version (bumped by every insert or delete, migration m015): read again
+    after a ranking from the kept parts, it tells whether a build committed in between."""
     row = db.execute("select value from kb_state where key = 'declarations_version'").fetchone()
     return row[0] if row else None
 
@@ -48,20 +50,14 @@ def refresh_word_scores(db, common: int = COMMON, progress=None) -> int:
         if progress:
             progress(1)
     db.execute("insert into kb_state (key, value) values ('fts_word_scores_version', ?)"
-               " on conflict(key) do update set value = excluded.value", [_version(db)])
+               " on conflict(key) do update set value = excluded.value", [version(db)])
     return len(terms)
 
 
 def scores_stale(db) -> bool:
     """Whether ``fts_word_scores`` was computed for other declarations than the stored ones."""
     row = db.execute("select value from kb_state where key = 'fts_word_scores_version'").fetchone()
-    return row is None or row[0] != _version(db)
-
-
-def version(db) -> int | None:
-    """The declarations' version (bumped by every insert or delete): read again after a ranking
-    from the kept parts, it tells whether a build committed in between (the reads are separate)."""
-    return _version(db)
+    return row is None or row[0] != version(db)
 
 
 def word_scores(db, words: list[str]) -> list[tuple[np.ndarray, np.ndarray]] | None:

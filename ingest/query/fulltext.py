@@ -7,7 +7,7 @@ would run for every matching row (all of them, for a common word).
 from __future__ import annotations
 
 from .. import segment
-from ..ranking import DECLARATION_WEIGHTS, rank, version, word_scores
+from ..ranking import BM25, rank, version, word_scores
 from .results import DeclarationHit, IndicatorHit, PolicyHit, rows
 from .snippets import snippet
 
@@ -17,7 +17,7 @@ SNIPPET_FIELDS = ("name", "overview", "basis", "plan", "goal_period", "necessity
 
 DECLARATIONS_SQL = f"""
 with top as (
-  select rowid, bm25(declarations_fts, {', '.join(map(str, DECLARATION_WEIGHTS))}) as score
+  select rowid, {BM25} as score
   from declarations_fts where declarations_fts match :match
   order by score, rowid limit :limit
 )

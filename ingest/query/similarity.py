@@ -383,34 +383,31 @@ def _tfidf(words: dict[str, float], idf: dict[str, float]) -> tuple[dict[str, fl
 
 def compare(rarity: Rarity, q: Profile, c: Profile, _tf: dict | None = None, reasons: bool = True,
             idf: dict[str, float] | None = None) -> tuple[dict[str, float], dict]:
-    """Every signal for one pair, and (``reasons``) what the two share. ``idf`` may hold the rarity
-    of every word of both already (a ranking looks them up once for all candidates)."""
-    f = {}
-    for feature in VECTOR_KINDS:
-        a, b = q.vectors.get(feature), c.vectors.get(feature)
-        f[feature] = float(a @ b) if a is not None and b is not None else 0.0
-    cache = _tf if _tf is not None else {}
+    """Every signal for one pair (:func:`feature_matrix` of one candidate), and (``reasons``) what
+    the two share. ``idf`` may hold the rarity of every word of both already (a ranking looks them
+    up once for all candidates)."""
     if idf is None:
-        idf = rarity.terms(set(q.words) | set(c.words))
+        idf = rarity.terms(set(q.words) | set(c.words) | set(c.terms))
+    f = dict(zip(FEATURES, feature_matrix(rarity, q, [c], idf)[0].tolist()))
+    return f, (shared_with(rarity, q, c, f, idf, _tf) if reasons else {})
+
+
+def shared_with(rarity: Rarity, q: Profile, c: Profile, f: dict[str, float], idf: dict[str, float],
+                _tf: dict | None = None) -> dict:
+    """What two declarations share, for the reasons shown: indicators, policies, telling words,
+    department, class; ``f`` their signals."""
+    cache = _tf if _tf is not None else {}
     qv = cache.get(id(q)) or cache.setdefault(id(q), _tfidf(q.words, idf))
-    cv = _tfidf(c.words, idf)
+    cv = _tfidf(with_words(c).words, idf)
     small, large = (qv[0], cv[0]) if len(qv[0]) <= len(cv[0]) else (cv[0], qv[0])
     shared = [t for t in small if t in large]
-    f["terms"] = sum(map(mul, map(qv[0].__getitem__, shared), map(cv[0].__getitem__, shared))) / (qv[1] * cv[1])
-    f["function"] = float(q.function @ c.function)
-    f["subfunction"] = float(q.subfunction @ c.subfunction)
-    f["spending"] = float(q.spending @ c.spending)
-    f["names"], names = _overlap(q.names, c.names, rarity.names)
-    f["policies"], policies = _overlap(q.policies, c.policies, rarity.policies)
-    f["dept"] = 1.0 if q.dept and q.dept == c.dept else 0.0
-    f["dept_kind"] = float(q.dept_kind @ c.dept_kind)
-    if not reasons:
-        return f, {}
-    return f, {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
-               "shared_terms": _shown_terms(shared, qv[0], cv[0], q.dept), "same_dept": bool(f["dept"]),
-               "function": _function_label(c, f),
-               "dept_kind": sectors.main_kind(c.dept_kind, sectors.DEPARTMENTS)
-               if f["dept_kind"] >= 0.8 and not f["dept"] else None}
+    names = _overlap(q.names, c.names, rarity.names)[1]
+    policies = _overlap(q.policies, c.policies, rarity.policies)[1]
+    return {"shared_indicators": names[:6], "shared_policies": [c.labels.get(p) or p for p in policies[:4]],
+            "shared_terms": _shown_terms(shared, qv[0], cv[0], q.dept), "same_dept": bool(f["dept"]),
+            "function": _function_label(c, f),
+            "dept_kind": sectors.main_kind(c.dept_kind, sectors.DEPARTMENTS)
+            if f["dept_kind"] >= 0.8 and not f["dept"] else None}
 
 
 def feature_matrix(rarity: Rarity, q: Profile, cands: list[Profile], idf: dict[str, float]) -> np.ndarray:
@@ -542,15 +539,16 @@ def rank(db, q: Profile, prof: Profiles, limit: int, cutoff: float | None, exclu
     idf = rarity.terms(set(q.words).union(*(p.terms for p in found.values())))
     tf: dict = {}
     cands = [found[cid] for cid in dict.fromkeys(ids) if cid in found]
-    scored = sorted(zip(probabilities(feature_matrix(rarity, q, cands, idf)).tolist(), (c.id for c in cands)),
-                    key=lambda x: (-x[0], x[1]))
+    signals = feature_matrix(rarity, q, cands, idf)
+    scored = sorted(zip(probabilities(signals).tolist(), range(len(cands))), key=lambda x: (-x[0], cands[x[1]].id))
     scored = [x for x in scored if cutoff is None or 100 * x[0] >= cutoff][:limit]
     if not details:
-        shown = {cid: found[cid] for _p, cid in scored}
+        shown = {cands[i].id: cands[i] for _p, i in scored}
         if q.id is not None and q.id not in shown:
             shown[q.id] = q  # a stored declaration's own, read with them
         add_details(db, shown, list(shown))
-    scored = [(p, cid, *compare(rarity, q, with_words(found[cid]), tf, idf=idf)) for p, cid in scored]
+    scored = [(p, cands[i].id, f, shared_with(rarity, q, cands[i], f, idf, tf))
+              for p, i in scored for f in [dict(zip(FEATURES, signals[i].tolist()))]]
     if not scored:
         return []
     marks = ",".join("?" * len(scored))
