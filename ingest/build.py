@@ -20,11 +20,12 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from . import segment
-from .form import PARSER_VERSION, interpret
+from .form import PARSER_VERSION
 from .readers import SUFFIXES, read_document, supported
 from .records import ParseError, ParseResult, fingerprint
 from .store import StoredFile, current_source, forget_path, record_failure, record_path, sha256, store_file
 from .review import review_parsed
+from .sections import read_declarations
 
 Progress = Callable[[str, int], contextlib.AbstractContextManager]
 
@@ -58,7 +59,7 @@ def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
         out.digest, out.size = sha256(data), len(data)
         doc = read_document(data, path)
         out.text = doc.text
-        out.result = interpret(doc)
+        out.result = read_declarations(doc)
     except ParseError as e:
         out.error, out.line = (str(e) if str(e).startswith(path) else f"{path}: {e}"), e.line
         return out

@@ -74,9 +74,11 @@ class Declaration:
     contact: str | None = None
     phone: str | None = None
     filed_at: str | None = None
+    form_kind: str | None = None  # form (a form of its own), list (a row of a project list), goal (a goal only)
     first_line: int = 0
     last_line: int = 0
     pages: int = 1
+    page: int | None = None  # the page of its document it starts on (PDF)
     funds: dict[tuple[str, str], float | None] = field(default_factory=dict)  # (period, source) → 元
     funds_printed: dict[tuple[str, str], str] = field(default_factory=dict)  # the same amounts as printed
     indicators: list[Indicator] = field(default_factory=list)
@@ -97,7 +99,7 @@ def scalar_fields(cls=Declaration) -> tuple[str, ...]:
 
 DECLARATION_FIELDS = scalar_fields(Declaration)
 # what a declaration says, without where it was in the file
-CONTENT_FIELDS = tuple(f for f in DECLARATION_FIELDS if f not in ("first_line", "last_line", "pages"))
+CONTENT_FIELDS = tuple(f for f in DECLARATION_FIELDS if f not in ("first_line", "last_line", "pages", "page"))
 NARRATIVE_FIELDS = ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual")
 # the Chinese label of each narrative field, as the contract and metadata.yml print it
 NARRATIVE_LABELS = {
@@ -111,6 +113,7 @@ class ParseResult:
     declarations: list[Declaration]
     warnings: list[Warning]  # file-level warnings, not tied to one declaration
     reader: str = "text"  # which reader and dialect produced the cells, e.g. "text/tabs", "xlsx"
+    sections: dict[str, int] | None = None  # a whole document: how many forms and lists it held
 
 
 def fingerprint(d: Declaration) -> str:

@@ -15,8 +15,10 @@ class Row:
     no: int
     cells: list[tuple[int, str]]
     exact: bool = True
-    original: "Row | None" = None
-    grid: bool = False  # the column numbers are the table's own (a spreadsheet, HTML, Word or PDF table)  # the row as read, when the interpreter split cells run together
+    original: "Row | None" = None  # the row as read, when the interpreter split cells run together
+    grid: bool = False  # the column numbers are the table's own (a spreadsheet, HTML, Word or PDF table)
+    page: int = 0  # the page it is printed on (1-based; 0 where a format has no pages)
+    table: int = 0  # which table of the document it belongs to (1-based; 0 for a line of text)
 
     @cached_property
     def texts(self) -> list[str]:

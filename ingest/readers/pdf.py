@@ -1,50 +1,186 @@
-"""PDF attachments: the tables pdfplumber finds on each page, and the page's other text as lines;
-a page with no ruled table is read as text (its lines split into cells by the text reader).
+"""PDF files: each page's characters and ruling lines (pdfium) laid out into tables and lines
+(``layout.py``), running heads and page numbers left out, and a table continued on the next page
+read as one table.
+
+A budget document is mostly budget tables and narrative; only the pages that speak of targets and
+indicators (and the page after one ending in a table) are laid out by geometry, the others are kept
+as their text lines. A page without a text layer (a scan) is noted; its text needs OCR.
 """
 
 from __future__ import annotations
 
-import io
+import re
+from dataclasses import dataclass
 
-from .grid import Document, render
-from .text import read_lines
+from ..text import fix_radicals
+from .grid import Document, Row
+from .layout import Line, Table, layout_page
+
+# a page whose text has one of these is laid out by geometry (a form, a list of targets)
+_RELEVANT = ("指标", "绩效", "目标", "项目名称")
+# page furniture: numbers and running heads in the margins
+_PAGE_NO = re.compile(r"^[-—–－_\s·]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d+\s*页)?[-—–－_\s·]*$")
+_MARGIN = 0.085  # of the page's height: the band at the top and at the bottom where furniture is printed
+
+
+@dataclass
+class _Block:
+    """A page's block as rows: a table's rows (with its column lines) or one line of text."""
+    rows: list[list[tuple[int, str]]]
+    top: float
+    bottom: float
+    table: Table | None = None
+    size: float = 0.0
 
 
 def read_pdf(data: bytes) -> Document:
-    import logging
+    from .pdfium import open_pdf, page_content
 
-    import pdfplumber
+    pdf = open_pdf(data)
+    notes: list[str] = []
+    pages: list[tuple[list[_Block], float]] = []
+    try:
+        open_table = False
+        for index in range(len(pdf)):
+            pc = page_content(pdf, index, geometry=lambda text, carry=open_table: carry or _relevant(text))
+            if pc.text_chars == 0:
+                notes.append(f"第 {index + 1} 页没有文字层（扫描件或图片），其内容未能读取")
+            if pc.geometry:
+                blocks = _blocks(layout_page(pc.glyphs, pc.segments, pc.width, pc.height).blocks, pc.height)
+            else:
+                blocks = _text_blocks(pc.text)
+            pages.append((blocks, pc.height))
+            open_table = bool(blocks) and blocks[-1].table is not None
+    finally:
+        pdf.close()
+    _drop_running_heads(pages)
+    return _document(pages, notes)
 
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings on every page of a Chinese PDF
-    grid: list[list[str]] = []
-    reader = "pdf/tables"
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages:
-            tables = page.find_tables()
-            if not tables:
-                text = page.extract_text() or ""
-                grid.extend([c for _, c in r.cells] for r in read_lines(text).rows)
-                reader = "pdf/text"
-                continue
-            boxes = [t.bbox for t in tables]
 
-            def outside(obj, boxes=boxes):
-                x = (obj["x0"] + obj["x1"]) / 2
-                y = (obj["top"] + obj["bottom"]) / 2
-                return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+def _relevant(text: str) -> bool:
+    return any(w in text for w in _RELEVANT)
 
-            # text outside the tables, line by line, placed by its height on the page
-            items: list[tuple[float, list[str]]] = []
-            for line in (page.filter(outside).extract_text_lines() or []):
-                if line["text"].strip():
-                    items.append((line["top"], [line["text"].strip()]))
-            for table in tables:
-                top = table.bbox[1]
-                for i, row in enumerate(table.extract()):
-                    cells = [" ".join((c or "").split()) for c in row]
-                    items.append((top + i * 0.001, cells))
-            items.sort(key=lambda it: it[0])
-            grid.extend(cells for _, cells in items)
-    # a cell merged over rows is empty below its first row: the interpreter carries categories down
-    rows, lines = render(grid)
-    return Document(rows, "\n".join(lines), reader)
+
+def _blocks(blocks: list[Table | Line], height: float) -> list[_Block]:
+    out: list[_Block] = []
+    for b in blocks:
+        if isinstance(b, Table):
+            rows = [r for r in b.rows() if r]
+            if rows:
+                out.append(_Block(rows, b.top, b.bottom, b))
+            continue
+        in_margin = b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height
+        if in_margin and _PAGE_NO.match(b.text):
+            continue
+        out.append(_Block([[(i, t) for i, (_, t) in enumerate(b.cells)]], b.top, b.bottom, size=b.size))
+    return out
+
+
+def _text_blocks(text: str) -> list[_Block]:
+    """A page read as text only: one block per line, page numbers left out."""
+    out: list[_Block] = []
+    for k, line in enumerate(text.splitlines()):
+        line = line.strip()
+        if line and not _PAGE_NO.match(line):
+            out.append(_Block([[(0, line)]], float(k), float(k) + 1))
+    return out
+
+
+def _drop_running_heads(pages: list[tuple[list[_Block], float]]) -> None:
+    """A line of text printed in the margin of three pages or more (a running head) is furniture."""
+    seen: dict[str, int] = {}
+    for blocks, height in pages:
+        for b in blocks:
+            if b.table is None and (b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height):
+                key = _key(b)
+                seen[key] = seen.get(key, 0) + 1
+    heads = {k for k, n in seen.items() if n >= 3}
+    if not heads:
+        return
+    for k, (blocks, height) in enumerate(pages):
+        pages[k] = ([b for b in blocks if b.table is not None or _key(b) not in heads
+                     or not (b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height)], height)
+
+
+def _key(b: _Block) -> str:
+    return re.sub(r"\d+", "#", "".join(t for row in b.rows for _, t in row).replace(" ", ""))
+
+
+def _continues(prev: Table, table: Table) -> bool:
+    """A table at the top of a page continues the one that ended the page before when their
+    columns are the same lines."""
+    if abs(prev.x0 - table.x0) > 6 or abs(prev.x1 - table.x1) > 6:
+        return False
+    a, b = prev.xs, table.xs
+    shared = sum(1 for x in b if any(abs(x - y) <= 3 for y in a))
+    return shared >= 0.8 * max(len(a), len(b))
+
+
+def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Document:
+    rows: list[Row] = []
+    lines: list[str] = []
+    table_no = 0
+    last_table: Table | None = None
+    last_head: list[list[tuple[int, str]]] = []
+    last_row: Row | None = None
+    for page_no, (blocks, _height) in enumerate(pages, start=1):
+        first_block = True
+        for block in blocks:
+            table_rows = block.rows
+            if block.table is not None:
+                carried = (first_block or _only_titles_before(blocks, block)) and last_table is not None \
+                    and _continues(last_table, block.table)
+                if not carried:
+                    table_no += 1
+                    last_head = table_rows[:3]
+                else:
+                    k = 0  # the header printed again on the new page
+                    while k < len(last_head) and k < len(table_rows) and table_rows[k] == last_head[k]:
+                        k += 1
+                    table_rows = table_rows[k:]
+                    if table_rows and last_row is not None and _fragment(table_rows[0], last_row):
+                        _extend(lines, last_row, table_rows[0])  # a row broken by the page: its tail
+                        table_rows = table_rows[1:]
+                last_table = block.table
+            for cells in table_rows:
+                texts = [(c, fix_radicals(" ".join(t.split()))) for c, t in cells]
+                texts = [(c, t) for c, t in texts if t]
+                if not texts:
+                    continue
+                lines.append("\t".join(t for _, t in texts))
+                rows.append(Row(len(lines), texts, exact=block.table is not None, grid=block.table is not None,
+                                page=page_no, table=table_no if block.table is not None else 0))
+                last_row = rows[-1] if block.table is not None else last_row
+            first_block = False
+        if blocks and blocks[-1].table is None:
+            last_table = None
+    reader = "pdf/layout"
+    return Document(rows, "\n".join(lines), reader, notes)
+
+
+def _fragment(cells: list[tuple[int, str]], last: Row) -> bool:
+    """The first row of a continued table is the tail of the last row before the page break when
+    the first column the last row filled is empty in it (a goal paragraph running on)."""
+    if not last.cells or not cells:
+        return False
+    first_col = last.cells[0][0]
+    return all(c != first_col for c, _ in cells) and cells[0][0] > first_col
+
+
+def _extend(lines: list[str], row: Row, tail: list[tuple[int, str]]) -> None:
+    cells = dict(row.cells)
+    for col, text in tail:
+        cells[col] = cells[col] + text if col in cells else text
+    row.cells = sorted(cells.items())
+    row.__dict__.pop("texts", None)  # the cached texts are stale
+    lines[row.no - 1] = "\t".join(t for _, t in row.cells)
+
+
+def _only_titles_before(blocks: list[_Block], block: _Block) -> bool:
+    """Only lines of text (a repeated title, a unit line) come before ``block`` on its page."""
+    for b in blocks:
+        if b is block:
+            return True
+        if b.table is not None or len(b.rows[0]) > 2:
+            return False
+    return True

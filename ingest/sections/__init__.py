@@ -1,0 +1,154 @@
+"""Whole documents → declarations: a budget disclosure (部门预算公开) is cut into its project forms
+and project lists (``split.py``), each list becomes one form per project (``lists.py``), and every
+form is read by the form interpreter (``ingest.form``). Budget tables, narrative and
+department-wide forms never become declarations. Pure: rows in, records out.
+
+A file that is one loose form (or a few), as copied from a web page or exported by a budget
+system, is read by the interpreter whole, as before.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..form import interpret
+from ..readers.grid import Document, Row
+from ..records import Declaration, ParseError, ParseResult, Warning
+from ..text import clean, compact
+from .lists import list_projects
+from .split import Section, sections
+from .tables import LIST_KINDS
+from .vocabulary import COVER, DEPT_LINE, FORM_TITLE
+
+# what a declaration read from a list is: its form kind (a form of its own is "form")
+FORM_KINDS = {"list_rows": "list", "list_packed": "list", "goal_list": "goal"}
+
+
+def read_declarations(doc: Document) -> ParseResult:
+    """The declarations of a document (an empty result when it holds none)."""
+    if not _whole_document(doc):
+        return interpret(doc)
+    year, dept = document_facts(doc.rows)
+    declarations: list[Declaration] = []
+    warnings: list[Warning] = []
+    secs = sections(doc.rows)
+    owner: dict[int, Section] = {}
+    for sec in secs:
+        for d in _read_section(doc, sec, warnings):
+            owner[id(d)] = sec
+            declarations.append(d)
+    kept = _deduplicate([d for d in declarations if _worth_keeping(d, warnings)], warnings)
+    for d in kept:
+        sec = owner[id(d)]
+        if d.year is None and year is not None:
+            d.year = year
+        if d.dept_name is None and d.dept_code is None and (sec.dept or dept):
+            d.dept_name = sec.dept or dept
+    result = ParseResult(kept, warnings, doc.reader)
+    result.sections = {k: sum(1 for s in secs if s.kind == k) for k in ("form",) + LIST_KINDS}
+    return result
+
+
+def _whole_document(doc: Document) -> bool:
+    """A document laid out by pages (a PDF) or one that prints a budget disclosure's cover."""
+    if doc.reader.startswith("pdf"):
+        return True
+    return any(COVER.search(compact(" ".join(r.texts))) for r in doc.rows[:15])
+
+
+def _read_section(doc: Document, sec: Section, warnings: list[Warning]) -> list[Declaration]:
+    if sec.kind in LIST_KINDS:
+        rows = [row for project in list_projects(sec) for row in project]
+    else:
+        rows = sec.rows
+    if not rows:
+        return []
+    try:
+        result = interpret(Document(rows, doc.text, doc.reader))
+    except ParseError:
+        return []
+    warnings.extend(result.warnings)
+    kind = FORM_KINDS.get(sec.kind, "form")
+    for d in result.declarations:
+        d.form_kind = kind
+        if d.name is None and d.title:
+            d.name = name_from_title(d.title)
+        if d.name is None and sec.title and sec.kind == "form":
+            d.name = name_from_title(sec.title)
+    return result.declarations
+
+
+def name_from_title(title: str) -> str | None:
+    """The project's name in a form's title (``信访综合保障经费绩效目标表`` → 信访综合保障经费), None
+    for a title naming no project (项目支出绩效目标表, 政策和项目预算绩效目标表)."""
+    t = clean(title)
+    t = re.sub(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?", "", t).strip()
+    m = re.match(r"^(.{2,60}?)(?:项目)?(?:支出)?绩效目标(?:申报|批复)?表$", t)
+    if not m:
+        return None
+    name = m.group(1).strip()
+    generic = re.sub(r"(?:部门|单位|市级|省级|县级|区级|本级|预算|政策和|项目|专项|支出|和|及|的|\s)", "", name)
+    return name if len(generic) >= 2 else None
+
+
+def document_facts(rows: list[Row]) -> tuple[int | None, str | None]:
+    """The budget year and department a document's cover prints (``2026年烟台市民政局部门预算``)."""
+    year = dept = None
+    for row in rows[:20]:
+        text = compact(" ".join(row.texts))
+        m = COVER.search(text)
+        if m and year is None:
+            year = int(m.group(1) or m.group(4))
+            dept = (m.group(2) or m.group(3) or "").strip() or None
+        for t in row.texts:
+            d = DEPT_LINE.match(compact(t))
+            if d and dept is None:
+                dept = d.group(1)
+    if year is None:
+        counts: dict[int, int] = {}
+        for row in rows:
+            for t in row.texts:
+                if len(t) <= 40 and FORM_TITLE.search(compact(t)):
+                    for y in re.findall(r"((?:19|20)\d{2})\s*年", t):
+                        counts[int(y)] = counts.get(int(y), 0) + 1
+        year = max(counts, key=counts.get) if counts else None
+    return year, dept
+
+
+def _worth_keeping(d: Declaration, warnings: list[Warning]) -> bool:
+    """A declaration of a whole document names its project and has indicators or a goal; anything
+    else is a table or a note the interpreter could not place."""
+    if d.name and (d.indicators or d.goal_annual or d.goal_period):
+        return True
+    warnings.append(Warning(d.first_line, d.name or "", "没有绩效指标和绩效目标的内容：未作为申报表保存"))
+    return False
+
+
+def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> list[Declaration]:
+    """A project listed twice in one document (in the project table and again among the key
+    projects) is kept once, with what either place printed."""
+    seen: dict[str, Declaration] = {}
+    out: list[Declaration] = []
+    for d in declarations:
+        key = compact(d.name or "")
+        prev = seen.get(key)
+        if prev is not None and d.form_kind != "form" \
+                and prev.form_kind != "form" and _same_unit(prev, d):
+            for f in ("goal_annual", "goal_period", "funds_annual", "funds_total", "dept_name"):
+                if getattr(prev, f) is None and getattr(d, f) is not None:
+                    setattr(prev, f, getattr(d, f))
+            prev.indicators.extend(i for i in d.indicators if i.name not in {p.name for p in prev.indicators})
+            warnings.append(Warning(d.first_line, d.name or "", f"与第 {prev.first_line} 行的项目相同：合并为一项"))
+            continue
+        seen.setdefault(key, d)
+        out.append(d)
+    return out
+
+
+def _same_unit(a: Declaration, b: Declaration) -> bool:
+    if not a.dept_name or not b.dept_name:
+        return True
+    return compact(a.dept_name) == compact(b.dept_name)
+
+
+__all__ = ["FORM_KINDS", "document_facts", "name_from_title", "read_declarations"]

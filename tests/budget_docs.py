@@ -1,0 +1,193 @@
+"""Accuracy on whole department budget documents (部门预算公开 PDFs in ../shared/corpus/budget-pdfs/),
+against hand-read expectations in tests/data/budget_pdfs/ (the PDFs are never copied here).
+
+    .venv/bin/python -m tests.budget_docs            # the table per city
+    .venv/bin/python -m tests.budget_docs -v         # and every miss
+    .venv/bin/python -m tests.budget_docs 福州 烟台   # only these cities
+
+For every document: the projects expected (forms and listed projects), the declarations read, how
+many are found (at most as many as expected) and how many are spurious (read beyond those
+expected). For every hand-read project: found by its name, its funds right (in 元) and its three
+sample indicators found with their values.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.realworld import norm, same_value
+
+EXPECTED = Path(__file__).resolve().parent / "data" / "budget_pdfs"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "budget-pdfs"
+
+
+@dataclass
+class CityScore:
+    documents: int = 0
+    expected: int = 0
+    found: int = 0
+    spurious: int = 0
+    empty_ok: int = 0  # documents without project content that gave nothing
+    empty_docs: int = 0
+    failures: int = 0
+    sampled: int = 0
+    named: int = 0
+    funds_right: int = 0
+    funds_total: int = 0
+    indicators_right: int = 0  # forms whose three sample indicators were all found
+    pairs_right: int = 0
+    pairs: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    misses: list = field(default_factory=list)
+
+    def add(self, other: "CityScore") -> None:
+        for k, v in vars(other).items():
+            if k == "misses":
+                self.misses += v
+            else:
+                setattr(self, k, getattr(self, k) + v)
+
+
+def load_expectations() -> tuple[dict[str, dict], list[dict]]:
+    documents: dict[str, dict] = {}
+    projects: list[dict] = []
+    for f in sorted(EXPECTED.glob("*.json")):
+        data = json.loads(f.read_text("utf-8"))
+        for d in data["documents"]:
+            documents[d["file"]] = d
+        projects.extend(data["projects"])
+    return documents, projects
+
+
+def city_of(file: str) -> str:
+    return file.split("__")[0].split("_", 1)[1]
+
+
+def read_file(path: Path):
+    """(declarations, error, pages) as ``kb build`` reads the file."""
+    from ingest.build import prepare_file
+
+    prep = prepare_file(path)
+    return (prep.result.declarations if prep.result else []), prep.error
+
+
+def _match(declarations, project):
+    want = norm(project["name"])
+    for d in declarations:
+        if norm(d.name) == want:
+            return d
+    # a name wrapped or cut differently: the one sharing the most sample indicators
+    samples = {norm(s["name"]) for s in project["samples"]}
+    best, best_n = None, 0
+    for d in declarations:
+        n = len(samples & {norm(i.name) for i in d.indicators})
+        if n > best_n:
+            best, best_n = d, n
+    return best if best_n >= 2 else None
+
+
+def _funds(d) -> float | None:
+    return d.funds_total if d.funds_total is not None else d.funds_annual
+
+
+def score_document(path: Path, expected: dict, projects: list[dict]) -> CityScore:
+    s = CityScore(documents=1, pages=expected.get("pages", 0))
+    started = time.perf_counter()
+    declarations, error = read_file(path)
+    s.seconds = time.perf_counter() - started
+    n, got = expected["projects"], len(declarations)
+    if error:
+        s.failures = 1
+        s.misses.append((path.name, "failed", error))
+    s.expected, s.found, s.spurious = n, min(n, got), max(0, got - n)
+    if n == 0:
+        s.empty_docs = 1
+        s.empty_ok = int(got == 0 and not error)
+    if got != n:
+        s.misses.append((path.name, f"projects expected {n}, read {got}",
+                         [d.name for d in declarations][:8] if got > n else ""))
+    for p in projects:
+        s.sampled += 1
+        d = _match(declarations, p)
+        if d is None:
+            s.misses.append((path.name, "not found", p["name"]))
+            continue
+        s.named += norm(d.name) == norm(p["name"])
+        if norm(d.name) != norm(p["name"]):
+            s.misses.append((path.name, "name", p["name"], d.name))
+        if p.get("funds") is not None:
+            s.funds_total += 1
+            got_funds = _funds(d)
+            ok = got_funds is not None and abs(got_funds - p["funds"]) < 1.0
+            s.funds_right += ok
+            if not ok:
+                s.misses.append((path.name, "funds", p["name"], p["funds"], got_funds))
+        found = 0
+        for sample in p["samples"]:
+            s.pairs += 1
+            hit = any(norm(i.name) == norm(sample["name"]) and (norm(i.value) == norm(sample["value"])
+                                                                or same_value(i.value, sample["value"]))
+                      for i in d.indicators)
+            found += hit
+            if not hit:
+                close = [(i.name, i.value) for i in d.indicators if norm(i.name) == norm(sample["name"])]
+                s.misses.append((path.name, "indicator", p["name"], sample["name"], sample["value"],
+                                 close[0] if close else "not found"))
+        s.pairs_right += found
+        s.indicators_right += found == len(p["samples"])
+    return s
+
+
+def evaluate(cities: list[str] | None = None) -> tuple[CityScore, dict[str, CityScore]]:
+    documents, projects = load_expectations()
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for p in projects:
+        by_file[p["file"]].append(p)
+    total, per_city = CityScore(), defaultdict(CityScore)
+    for name, expected in sorted(documents.items()):
+        city = city_of(name)
+        if cities and city not in cities:
+            continue
+        s = score_document(CORPUS / name, expected, by_file.get(name, []))
+        per_city[city].add(s)
+        total.add(s)
+    return total, dict(per_city)
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{a}/{b} ({a / b:.0%})" if b else "-"
+
+
+def table(total: CityScore, per_city: dict[str, CityScore]) -> str:
+    lines = ["| city | documents | projects expected | found | spurious | empty docs → 0 | failures | "
+             "sampled: named | funds right | 3 indicators right | pages/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for city, s in sorted(per_city.items(), key=lambda kv: -kv[1].expected) + [("all", total)]:
+        rate = f"{s.pages / s.seconds:.0f}" if s.seconds else "-"
+        lines.append(f"| {city} | {s.documents} | {s.expected} | {_pct(s.found, s.expected)} | {s.spurious} | "
+                     f"{_pct(s.empty_ok, s.empty_docs)} | {s.failures} | {_pct(s.named, s.sampled)} | "
+                     f"{_pct(s.funds_right, s.funds_total)} | {_pct(s.indicators_right, s.sampled)} | {rate} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if not CORPUS.is_dir():
+        print(f"no corpus at {CORPUS}")
+        return 1
+    cities = [a for a in argv if not a.startswith("-")]
+    total, per_city = evaluate(cities or None)
+    print(table(total, per_city))
+    if "-v" in argv:
+        for m in total.misses:
+            print("  ", m)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
