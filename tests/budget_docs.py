@@ -79,9 +79,9 @@ def read_file(path: Path):
 
 def _match(declarations, project):
     want = norm(project["name"])
-    for d in declarations:
-        if norm(d.name) == want:
-            return d
+    same = [d for d in declarations if norm(d.name) == want]
+    if same:  # several projects of one name (实施公车统管 of several units): the one on its page
+        return min(same, key=lambda d: abs((d.page or 0) - project.get("page", 0)))
     # a name wrapped or cut differently: the one sharing the most sample indicators
     samples = {norm(s["name"]) for s in project["samples"]}
     best, best_n = None, 0

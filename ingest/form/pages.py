@@ -235,8 +235,12 @@ def same_project(a: Declaration, b: Declaration) -> bool:
         return False
     if compact(a.name) != compact(b.name):
         return False
-    if a.funds_total is not None and b.funds_total is not None and a.funds_total != b.funds_total:
-        return False
+    for f in ("funds_total", "funds_annual"):
+        if getattr(a, f) is not None and getattr(b, f) is not None and getattr(a, f) != getattr(b, f):
+            return False
+    for f in ("implementer", "dept_name"):  # 实施公车统管 of two units, one after the other
+        if getattr(a, f) and getattr(b, f) and compact(getattr(a, f)) != compact(getattr(b, f)):
+            return False
     return True
 
 

@@ -378,13 +378,14 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
                 break
         else:
             free.append(g)
+    free_lines = _overflow(tables, text_lines(free), index)
     blocks: list[Table | Line] = []
     for table in tables:
         if not table.ruled_rows:
             table = split_rows(table)
         if any(c.glyphs for c in table.cells):
             blocks.append(table)
-    for line in text_lines(free):
+    for line in free_lines:
         cells = split_line(line)
         if cells:
             size = sorted(g.size for g in line)[len(line) // 2]
@@ -392,6 +393,37 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
                                cells, size))
     blocks.sort(key=lambda b: b.top)
     return PageLayout(blocks, width, height)
+
+
+def _overflow(tables: list[Table], lines: list[list[Glyph]], index) -> list[list[Glyph]]:
+    """Lines printed just below a table, inside one of its columns, are the last row's cell running
+    over the table's bottom line (a long goal in a merged cell): they go back into that cell."""
+    if not tables:
+        return lines
+    kept: list[list[Glyph]] = []
+    below: dict[int, float] = {}  # table → the bottom of what was added under it
+    for line in lines:
+        top, bottom = min(g.top for g in line), max(g.bottom for g in line)
+        x0, x1 = line[0].x0, line[-1].x1
+        size = bottom - top
+        placed = False
+        for k, (table, boxes) in enumerate(index):
+            edge = below.get(k, table.bottom)
+            if not (0 <= top - edge + 1 <= 0.8 * size) or x0 < table.x0 or x1 > table.x1:
+                continue
+            i = bisect.bisect_right(table.xs, x0) - 1
+            if i < 0 or i >= len(table.xs) - 1 or x1 > table.xs[i + 1] + 1:
+                continue
+            cell = boxes.get((i, len(table.ys) - 2))
+            if cell is None or not cell.glyphs:
+                continue
+            cell.glyphs.extend(line)
+            below[k] = bottom
+            placed = True
+            break
+        if not placed:
+            kept.append(line)
+    return kept
 
 
 def _plausible(table: Table, width: float, height: float) -> bool:

@@ -121,7 +121,6 @@ def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Docu
     lines: list[str] = []
     table_no = 0
     last_table: Table | None = None
-    last_head: list[list[tuple[int, str]]] = []
     last_row: Row | None = None
     for page_no, (blocks, _height) in enumerate(pages, start=1):
         first_block = True
@@ -132,12 +131,7 @@ def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Docu
                     and _continues(last_table, block.table)
                 if not carried:
                     table_no += 1
-                    last_head = table_rows[:3]
                 else:
-                    k = 0  # the header printed again on the new page
-                    while k < len(last_head) and k < len(table_rows) and table_rows[k] == last_head[k]:
-                        k += 1
-                    table_rows = table_rows[k:]
                     if table_rows and last_row is not None and _fragment(table_rows[0], last_row):
                         _extend(lines, last_row, table_rows[0])  # a row broken by the page: its tail
                         table_rows = table_rows[1:]

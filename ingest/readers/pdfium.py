@@ -94,7 +94,7 @@ def page_text(raw, tp, n: int) -> str:
     text = buf.raw[: 2 * max(got - 1, 0)].decode("utf-16-le", errors="replace")
     if len(text) != n:  # characters outside the BMP come as two units: read them one by one
         text = "".join(_char(raw.FPDFText_GetUnicode(tp, i)) for i in range(n))
-    return text
+    return text.replace("\ufffe", "-").replace("\x02", "-")
 
 
 def _char(code: int) -> str:
@@ -104,7 +104,8 @@ def _char(code: int) -> str:
         return "\ufffd"
 
 
-_SKIP = frozenset(" \t\r\n\x00\xa0\u3000\ufeff\ufffe\uffff")
+_SKIP = frozenset(" \t\r\n\x00\xa0\u3000\ufeff\uffff")
+_HYPHENS = ("\x02", "\ufffe")  # pdfium's mark for a hyphen it read as breaking a word at a line's end
 
 
 def _glyphs(raw, tp, text: str, tr: _Transform) -> list[Glyph]:
@@ -116,6 +117,8 @@ def _glyphs(raw, tp, text: str, tr: _Transform) -> list[Glyph]:
     if tr.rot == 0:
         left, top = tr.l, tr.t
         for i, ch in enumerate(text):
+            if ch in _HYPHENS:
+                ch = "-"
             if ch in _SKIP or ch < " " or not get_box(tp, i, ref):
                 continue
             x0, x1, y0, y1 = rect.left - left, rect.right - left, top - rect.top, top - rect.bottom
@@ -123,6 +126,8 @@ def _glyphs(raw, tp, text: str, tr: _Transform) -> list[Glyph]:
                 append(Glyph(ch, x0, x1, y0, y1))
         return out
     for i, ch in enumerate(text):
+        if ch in _HYPHENS:
+            ch = "-"
         if ch in _SKIP or ch < " " or not get_box(tp, i, ref):
             continue
         x0, y0, x1, y1 = tr.box(rect.left, rect.top, rect.right, rect.bottom)

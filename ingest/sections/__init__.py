@@ -13,9 +13,9 @@ import re
 
 from ..form import interpret
 from ..readers.grid import Document, Row
-from ..records import Declaration, ParseError, ParseResult, Warning
+from ..records import Declaration, ParseError, ParseResult, Warning, fingerprint
 from ..text import clean, compact
-from .lists import list_projects
+from .lists import ORGANISATION, list_projects
 from .split import Section, sections
 from .tables import LIST_KINDS
 from .vocabulary import COVER, DEPT_LINE, FORM_TITLE
@@ -38,7 +38,9 @@ def read_declarations(doc: Document) -> ParseResult:
             owner[id(d)] = sec
             declarations.append(d)
     kept = _deduplicate([d for d in declarations if _worth_keeping(d, warnings)], warnings)
+    page_of = {r.no: r.page for r in doc.rows if r.page}
     for d in kept:
+        d.page = page_of.get(d.first_line) or d.page
         sec = owner[id(d)]
         if d.year is None and year is not None:
             d.year = year
@@ -129,8 +131,14 @@ def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> li
     projects) is kept once, with what either place printed."""
     seen: dict[str, Declaration] = {}
     out: list[Declaration] = []
+    prints: dict[str, Declaration] = {}
     for d in declarations:
-        key = compact(d.name or "")
+        content = fingerprint(d)
+        if content in prints:  # the same form printed twice in the document
+            warnings.append(Warning(d.first_line, d.name or "", f"与第 {prints[content].first_line} 行的申报表完全相同：只保存一份"))
+            continue
+        prints[content] = d
+        key = _project_key(d)
         prev = seen.get(key)
         if prev is not None and d.form_kind != "form" \
                 and prev.form_kind != "form" and _same_unit(prev, d):
@@ -148,7 +156,17 @@ def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> li
 def _same_unit(a: Declaration, b: Declaration) -> bool:
     if not a.dept_name or not b.dept_name:
         return True
-    return compact(a.dept_name) == compact(b.dept_name)
+    x, y = (re.sub(r"\([^()]*\)", "", compact(d.dept_name)) for d in (a, b))
+    return x == y
+
+
+def _project_key(d: Declaration) -> str:
+    """A project's name without a unit printed after it (专项工作经费（广州市人民政府办公厅）)."""
+    name = compact(d.name or "")
+    m = re.match(r"^(.{2,}?)\(([^()]{2,40})\)$", name)
+    if m and ORGANISATION.search(m.group(2)):
+        return m.group(1)
+    return name
 
 
 __all__ = ["FORM_KINDS", "document_facts", "name_from_title", "read_declarations"]

@@ -16,11 +16,11 @@ from ..readers.grid import Row
 from ..text import compact
 from .packed import packed_indicators
 from .split import Section
-from .vocabulary import SUMMARY_ROWS
+from .vocabulary import SUMMARY_ROWS, column_role
 
 # the name of a unit, not of a project: 广州市交通运输局, 湖州市中医院, 深圳市交通运输局（本级）
 ORGANISATION = re.compile(r"(?:局|委员会|委|厅|办公室|办|中心|院|所|站|队|馆|学校|学院|大学|医院|协会|部|处|社|会"
-                          r"|政府|总队|支队|大队|分局|机关|机关本级)(?:\(本级\)|本级)?$|\(本级\)$")
+                          r"|政府|总队|支队|大队|分局|机关|本级)(?:\([^()]{1,40}\))?$")
 _AMOUNT = re.compile(r"^-?[\d,，]+(?:\.\d+)?$")
 _EMPTY = {"", "-", "—", "/", "无", "*", "**"}
 
@@ -58,6 +58,8 @@ def list_projects(section: Section) -> list[list[Row]]:
         if row.texts and all(re.fullmatch(r"\*+|\d{1,2}", compact(t)) for t in row.texts):
             continue  # the row of column numbers
         name = _cell(cells, by_role.get("name"))
+        if name is not None and column_role(name) == "name":
+            continue  # the header printed again where the list goes on
         unit = _cell(cells, by_role.get("unit"))
         amount = _cell(cells, by_role.get("amount"))
         goal = _cell(cells, by_role.get("goal"))
@@ -114,13 +116,11 @@ def _indicator_header(header: list[Row], start: int | None) -> list[tuple[int, s
 
 def _form_rows(p: _Project, section: Section, indicator_header: list[tuple[int, str]] | None) -> list[Row]:
     no = p.line
-    rows: list[Row] = []
+    rows: list[Row] = [Row(no, [(0, "项目名称"), (1, p.name)])]
     if section.unit:
         rows.append(Row(no, [(0, f"单位：{section.unit}")]))
-    rows.append(Row(no, [(0, "项目名称"), (1, p.name)]))
-    dept = p.unit or section.dept
-    if dept:
-        rows.append(Row(no, [(0, "主管部门"), (1, dept)]))
+    if p.unit:  # the list's own unit column (the section's department is filled in later)
+        rows.append(Row(no, [(0, "主管部门"), (1, p.unit)]))
     if p.amount and _AMOUNT.match(compact(p.amount)):
         rows.append(Row(no, [(0, "年度资金总额"), (1, p.amount)]))
     if p.goal:

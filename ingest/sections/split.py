@@ -161,7 +161,12 @@ def sections(rows: list[Row]) -> list[Section]:
         shape = table_shape(unit.rows, ctx.kind)
         if shape.kind in LIST_KINDS:
             close()
-            out.append(Section(shape.kind, unit.rows, shape, ctx.title, shape.unit or ctx.unit, ctx.dept))
+            prev = out[-1] if out else None
+            if prev is not None and prev.kind == shape.kind and prev.shape is not None and \
+                    sorted(prev.shape.columns.values()) == sorted(shape.columns.values()) and prev.title == ctx.title:
+                prev.rows.extend(unit.rows)  # the list goes on in a table of its own on the next page
+            else:
+                out.append(Section(shape.kind, unit.rows, shape, ctx.title, shape.unit or ctx.unit, ctx.dept))
             ctx.pending = []
         elif shape.kind == "form":
             has_name = any(is_name_line(r) for r in unit.rows[:6])
