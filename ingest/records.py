@@ -114,6 +114,8 @@ class ParseResult:
     warnings: list[Warning]  # file-level warnings, not tied to one declaration
     reader: str = "text"  # which reader and dialect produced the cells, e.g. "text/tabs", "xlsx"
     sections: dict[str, int] | None = None  # a whole document: how many forms and lists it held
+    pages: int | None = None  # the document's pages, where it has pages
+    outcome: str | None = None  # a whole document: what came of it, in Chinese (无项目绩效目标表 …)
 
 
 def fingerprint(d: Declaration) -> str:

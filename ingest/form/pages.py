@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..readers.grid import Row
 from ..records import CONTENT_FIELDS, Declaration, Warning, fingerprint
-from ..text import compact
+from ..text import compact, similarity
 from .categories import category_of
 from .fields import _is_signature_cell, unit_in
 from .header import Header, find_header, header_role
@@ -235,11 +235,13 @@ def same_project(a: Declaration, b: Declaration) -> bool:
         return False
     if compact(a.name) != compact(b.name):
         return False
-    for f in ("funds_total", "funds_annual"):
-        if getattr(a, f) is not None and getattr(b, f) is not None and getattr(a, f) != getattr(b, f):
+    for period in ("实施期", "年度", "?"):
+        x, y = a.funds.get((period, "total")), b.funds.get((period, "total"))
+        if x is not None and y is not None and x != y:
             return False
     for f in ("implementer", "dept_name"):  # 实施公车统管 of two units, one after the other
-        if getattr(a, f) and getattr(b, f) and compact(getattr(a, f)) != compact(getattr(b, f)):
+        x, y = compact(getattr(a, f) or ""), compact(getattr(b, f) or "")
+        if x and y and similarity(x, y) < 0.7:  # (a page's text layer may garble a few characters)
             return False
     return True
 

@@ -27,6 +27,7 @@ from .state import PageState, warn
 from .values import parse_value
 
 _PREFIXES = {compact(p) for p in HEADER_PREFIX}
+_WHOLE_CELL_ROLES = ("standard", "past", "nature", "direction", "weight", "unit")
 _FURNITURE = re.compile(r"^(表|附表|附件)[一二三四五六七八九十\d]{1,4}[:：]?$|^第\d+页(共\d+页)?$")
 
 
@@ -60,6 +61,10 @@ class TableReader:
             c = compact(text)
             if _FURNITURE.match(c) or c in _PREFIXES or is_label_fragment(text):
                 continue  # page furniture, the 绩效指标 label of the table's first column
+            if row.grid and self.header.grid and self._role_at(col) in _WHOLE_CELL_ROLES:
+                # a real table's 评分标准 / 指标值内容 cell is one cell, whatever it says
+                self.cells.append(_Cell(text, row.no, self.rows, row.exact, col))
+                continue
             pieces = split_cell(text, table_only=True)
             for piece in pieces:
                 # a line printed without separators and cut at its categories: its one content cell
@@ -76,6 +81,13 @@ class TableReader:
                     self.rows += 1
                     self.cells.append(_Cell(token, row.no, self.rows, False))
         self.rows += 1
+
+    def _role_at(self, col: int) -> str | None:
+        role = None
+        for start, r in sorted(zip(self.header.cols, self.header.roles)):
+            if start <= col:
+                role = r
+        return role
 
     # -- categories
 
@@ -156,7 +168,8 @@ class TableReader:
         run: list[_Cell] = []
         for i, cell in enumerate(cells):
             nxt = cells[i + 1] if i + 1 < len(cells) else None
-            cat = self._is_category(cell, nxt)
+            named = cell.col is not None and self._role_at(cell.col) in ("name", "value")
+            cat = None if named else self._is_category(cell, nxt)  # 三级指标 printed as 服务对象满意度指标
             if cat is not None:
                 self._read_run(run)
                 run = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..text import fix_radicals
 from .grid import Document, Row
-from .layout import Line, Table, layout_page
+from .layout import Line, Table, layout_page, text_lines
 
 # a page whose text has one of these is laid out by geometry (a form, a list of targets)
 _RELEVANT = ("指标", "绩效", "目标", "项目名称")
@@ -46,7 +46,8 @@ def read_pdf(data: bytes) -> Document:
             if pc.text_chars == 0:
                 notes.append(f"第 {index + 1} 页没有文字层（扫描件或图片），其内容未能读取")
             if pc.geometry:
-                blocks = _blocks(layout_page(pc.glyphs, pc.segments, pc.width, pc.height).blocks, pc.height)
+                glyphs = _without_page_numbers(pc.glyphs, pc.height)
+                blocks = _blocks(layout_page(glyphs, pc.segments, pc.width, pc.height).blocks, pc.height)
             else:
                 blocks = _text_blocks(pc.text)
             pages.append((blocks, pc.height))
@@ -55,6 +56,17 @@ def read_pdf(data: bytes) -> Document:
         pdf.close()
     _drop_running_heads(pages)
     return _document(pages, notes)
+
+
+def _without_page_numbers(glyphs: list, height: float) -> list:
+    """The page's glyphs without its page number (``— 23 —``, ``29``), which a table reaching the
+    page's foot would otherwise take into its last cell."""
+    margin = [g for g in glyphs if g.cy > 0.85 * height or g.cy < 0.12 * height]
+    drop: set[int] = set()
+    for line in text_lines(margin):
+        if _PAGE_NO.match("".join(g.text for g in line)):
+            drop.update(id(g) for g in line)
+    return [g for g in glyphs if id(g) not in drop] if drop else glyphs
 
 
 def _relevant(text: str) -> bool:

@@ -14,7 +14,7 @@ import re
 from ..form import interpret
 from ..readers.grid import Document, Row
 from ..records import Declaration, ParseError, ParseResult, Warning, fingerprint
-from ..text import clean, compact
+from ..text import HAN, clean, compact
 from .lists import ORGANISATION, list_projects
 from .split import Section, sections
 from .tables import LIST_KINDS
@@ -46,38 +46,59 @@ def read_declarations(doc: Document) -> ParseResult:
             d.year = year
         if d.dept_name is None and d.dept_code is None and (sec.dept or dept):
             d.dept_name = sec.dept or dept
+    pages = max((r.page for r in doc.rows), default=0) or None
+    scanned = [n for n in doc.notes if "没有文字层" in n]
+    if not kept and scanned and not any(HAN.search(r.text) for r in doc.rows):
+        raise ParseError(f"扫描件：{len(scanned)} 页都没有文字层，需要文字识别（OCR）才能读取", None)
     result = ParseResult(kept, warnings, doc.reader)
     result.sections = {k: sum(1 for s in secs if s.kind == k) for k in ("form",) + LIST_KINDS}
+    result.pages = pages
+    result.outcome = outcome(kept, len(scanned))
+    warnings.extend(Warning(None, "", n) for n in doc.notes)
     return result
+
+
+def outcome(declarations: list[Declaration], scanned_pages: int = 0) -> str:
+    """What came of a whole document, as a budget officer reads it: 项目绩效目标表 3 张，项目清单 12 项."""
+    counts = {k: sum(1 for d in declarations if d.form_kind == k) for k in ("form", "list", "goal")}
+    parts = [f"{label} {counts[k]} {unit}" for k, label, unit in (
+        ("form", "项目绩效目标表", "张"), ("list", "项目清单中的项目", "项"), ("goal", "重点项目绩效目标", "项"))
+        if counts[k]]
+    text = "，".join(parts) if parts else "无项目绩效目标表"
+    if scanned_pages:
+        text += f"（另有 {scanned_pages} 页为扫描图像，没有文字层，未能读取）"
+    return text
 
 
 def _whole_document(doc: Document) -> bool:
     """A document laid out by pages (a PDF) or one that prints a budget disclosure's cover."""
     if doc.reader.startswith("pdf"):
         return True
-    return any(COVER.search(compact(" ".join(r.texts))) for r in doc.rows[:15])
+    return document_facts(doc.rows)[0] is not None and any(COVER.search(compact(" ".join(r.texts)))
+                                                           or COVER.search(compact(" ".join(r.texts + n.texts)))
+                                                           for r, n in zip(doc.rows[:15], doc.rows[1:16]))
 
 
 def _read_section(doc: Document, sec: Section, warnings: list[Warning]) -> list[Declaration]:
-    if sec.kind in LIST_KINDS:
-        rows = [row for project in list_projects(sec) for row in project]
-    else:
-        rows = sec.rows
-    if not rows:
-        return []
-    try:
-        result = interpret(Document(rows, doc.text, doc.reader))
-    except ParseError:
-        return []
-    warnings.extend(result.warnings)
+    parts = list_projects(sec) if sec.kind in LIST_KINDS else [sec.rows]  # a list: one form per project
+    found: list[Declaration] = []
+    for rows in parts:
+        if not rows:
+            continue
+        try:
+            result = interpret(Document(rows, doc.text, doc.reader))
+        except ParseError:
+            continue
+        warnings.extend(result.warnings)
+        found.extend(result.declarations)
     kind = FORM_KINDS.get(sec.kind, "form")
-    for d in result.declarations:
+    for d in found:
         d.form_kind = kind
         if d.name is None and d.title:
             d.name = name_from_title(d.title)
         if d.name is None and sec.title and sec.kind == "form":
             d.name = name_from_title(sec.title)
-    return result.declarations
+    return found
 
 
 def name_from_title(title: str) -> str | None:
@@ -96,12 +117,13 @@ def name_from_title(title: str) -> str | None:
 def document_facts(rows: list[Row]) -> tuple[int | None, str | None]:
     """The budget year and department a document's cover prints (``2026年烟台市民政局部门预算``)."""
     year = dept = None
-    for row in rows[:20]:
-        text = compact(" ".join(row.texts))
-        m = COVER.search(text)
-        if m and year is None:
-            year = int(m.group(1) or m.group(4))
-            dept = (m.group(2) or m.group(3) or "").strip() or None
+    head = [compact(" ".join(r.texts)) for r in rows[:20]]
+    for k, row in enumerate(rows[:20]):
+        for text in (head[k], head[k] + (head[k + 1] if k + 1 < len(head) else "")):  # a cover over two lines
+            m = COVER.search(text)
+            if m and year is None:
+                year = int(m.group(1) or m.group(4))
+                dept = (m.group(2) or m.group(3) or "").strip() or None
         for t in row.texts:
             d = DEPT_LINE.match(compact(t))
             if d and dept is None:
@@ -110,7 +132,8 @@ def document_facts(rows: list[Row]) -> tuple[int | None, str | None]:
         counts: dict[int, int] = {}
         for row in rows:
             for t in row.texts:
-                if len(t) <= 40 and FORM_TITLE.search(compact(t)):
+                bare = re.sub(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?$", "", compact(t))
+                if len(t) <= 40 and FORM_TITLE.search(bare):
                     for y in re.findall(r"((?:19|20)\d{2})\s*年", t):
                         counts[int(y)] = counts.get(int(y), 0) + 1
         year = max(counts, key=counts.get) if counts else None
@@ -154,10 +177,16 @@ def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> li
 
 
 def _same_unit(a: Declaration, b: Declaration) -> bool:
-    if not a.dept_name or not b.dept_name:
-        return True
-    x, y = (re.sub(r"\([^()]*\)", "", compact(d.dept_name)) for d in (a, b))
-    return x == y
+    x, y = _unit_of(a), _unit_of(b)
+    return not x or not y or x == y
+
+
+def _unit_of(d: Declaration) -> str:
+    """The unit a listed project belongs to: the one printed after its name, else its department."""
+    name = compact(d.name or "")
+    m = re.match(r"^(.{2,}?)\(([^()]{2,40})\)$", name)
+    unit = m.group(2) if m and ORGANISATION.search(m.group(2)) else compact(d.dept_name or "")
+    return re.sub(r"\([^()]*\)", "", unit)
 
 
 def _project_key(d: Declaration) -> str:

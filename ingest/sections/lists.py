@@ -47,7 +47,7 @@ def list_projects(section: Section) -> list[list[Row]]:
     by_role: dict[str, int] = {}
     for col, role in sorted(columns.items()):
         by_role.setdefault(role, col)
-    header = section.rows[:shape.header_rows]
+    header = section.rows[shape.header_start:shape.header_rows]
     indicator_header = _indicator_header(header, shape.indicators_from) if shape.kind == "list_rows" else None
     projects: list[_Project] = []
     unit_name: str | None = None
@@ -117,12 +117,11 @@ def _indicator_header(header: list[Row], start: int | None) -> list[tuple[int, s
 def _form_rows(p: _Project, section: Section, indicator_header: list[tuple[int, str]] | None) -> list[Row]:
     no = p.line
     rows: list[Row] = [Row(no, [(0, "项目名称"), (1, p.name)])]
-    if section.unit:
-        rows.append(Row(no, [(0, f"单位：{section.unit}")]))
     if p.unit:  # the list's own unit column (the section's department is filled in later)
         rows.append(Row(no, [(0, "主管部门"), (1, p.unit)]))
     if p.amount and _AMOUNT.match(compact(p.amount)):
-        rows.append(Row(no, [(0, "年度资金总额"), (1, p.amount)]))
+        label = f"年度资金总额（{section.unit}）" if section.unit else "年度资金总额"
+        rows.append(Row(no, [(0, label), (1, p.amount)]))
     if p.goal:
         rows.append(Row(no, [(0, "年度目标"), (1, "".join(p.goal))]))
     if indicator_header and p.indicators:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..readers.grid import Row
 from ..text import compact
 from ..form.categories import category_of
+from ..form.fields import unit_in
 from ..form.header import header_role
 from ..form.labels import match_label
 from ..form.pages import is_name_line
@@ -30,7 +31,8 @@ _COLUMN_NUMBERS = re.compile(r"^(?:\*+|\d{1,2}|[栏列]次|[a-zA-Z])$")
 @dataclass
 class Shape:
     kind: str
-    header_rows: int = 0  # rows of the table that are its header
+    header_rows: int = 0  # rows of the table up to the end of its header (a title printed inside it included)
+    header_start: int = 0  # the header's first row
     columns: dict[int, str] = field(default_factory=dict)  # column → list role (name, unit, amount, goal …)
     indicators_from: int | None = None  # list_rows: the first column of the indicator part
     unit: str | None = None  # the amount unit a header cell names
@@ -50,16 +52,21 @@ def _header_like(row: Row) -> bool:
 def list_shape(rows: list[Row]) -> Shape | None:
     """The list table's shape when its header names a project column and goal or indicator columns."""
     head: list[Row] = []
-    for row in rows[:5]:
+    start = 0
+    for k, row in enumerate(rows[:6]):
         if _header_like(row):
+            if not head:
+                start = k
             head.append(row)
         elif head:
             break
     if not head:
         return None
+    unit = None
+    for row in rows[:start]:  # a title or 金额单位 printed inside the table, above its header
+        unit = unit or unit_in(compact(" ".join(row.texts)))
     columns: dict[int, str] = {}
     indicator: dict[int, str] = {}
-    unit = None
     for row in head:
         for col, text in row.cells:
             unit = unit or unit_note(text)
@@ -74,15 +81,15 @@ def list_shape(rows: list[Row]) -> Shape | None:
     roles = set(columns.values())
     if "name" not in roles:
         return None
-    n = len(head)
+    n = start + len(head)
     core = {r for r in indicator.values() if r in _INDICATOR_CORE}
     if len(core) >= 2:
-        start = min(c for c, r in indicator.items() if r in _INDICATOR_CORE)
-        return Shape("list_rows", n, {c: r for c, r in columns.items() if c < start}, start, unit)
+        first = min(c for c, r in indicator.items() if r in _INDICATOR_CORE)
+        return Shape("list_rows", n, start, {c: r for c, r in columns.items() if c < first}, first, unit)
     if "packed" in roles:
-        return Shape("list_packed", n, columns, None, unit)
+        return Shape("list_packed", n, start, columns, None, unit)
     if "goal" in roles:
-        return Shape("goal_list", n, columns, None, unit)
+        return Shape("goal_list", n, start, columns, None, unit)
     return None
 
 

@@ -93,6 +93,8 @@ class StoredFile:
     """What storing one file did."""
     path: str
     status: str  # ingested, replaced, unchanged, duplicate (same bytes as a stored file), failed
+    outcome: str | None = None  # a whole document: what came of it (无项目绩效目标表 …)
+    pages: int | None = None
     source_id: str | None = None
     reader: str | None = None
     declarations: int = 0
@@ -162,7 +164,8 @@ def store_file(db: Database, path: str, digest: str, size: int, text: str, resul
     :param prints: per declaration, its fingerprint if already computed (by a parsing worker).
     """
     replaced = db.execute("select 1 from source_paths where path = ?", [path]).fetchone() is not None
-    out = StoredFile(path, "replaced" if replaced else "ingested", reader=result.reader)
+    out = StoredFile(path, "replaced" if replaced else "ingested", reader=result.reader, outcome=result.outcome,
+                     pages=result.pages)
     with db.atomic():
         forget_path(db, path)
         db["parse_failures"].delete_where("path = ?", [path])
@@ -176,7 +179,7 @@ def store_file(db: Database, path: str, digest: str, size: int, text: str, resul
         db["sources"].insert({
             "id": source_id, "path": path, "sha256": digest, "size": size, "text": text,
             "parser_version": parser_version, "ingested_at": now(), "declarations": len(result.declarations),
-            "warnings": 0, "reader": result.reader,
+            "warnings": 0, "reader": result.reader, "pages": result.pages, "outcome": result.outcome,
         })
         for p in {path, *paths}:
             record_path(db, p, source_id)

@@ -346,3 +346,24 @@ def m018_similarity_profile_dept(db: Database) -> None:
     db.execute("alter table similarity_profiles add column dept text")
     db.execute("update similarity_profiles set dept = (select d.dept_name from declarations d"
                " where d.id = similarity_profiles.declaration_id)")
+
+
+@migrations()
+def m019_documents(db: Database) -> None:
+    # Whole budget documents: what kind of entry each declaration is (a form of its own, a row of a
+    # project list, a listed goal only) and the page it starts on; per source its pages and what came
+    # of it (how many forms, or 无项目绩效目标表); one view of every file seen with its outcome
+    db.execute("alter table declarations add column form_kind text")
+    db.execute("alter table declarations add column page integer")
+    db.execute("update declarations set form_kind = 'form'")
+    db.execute("alter table sources add column pages integer")
+    db.execute("alter table sources add column outcome text")
+    db.execute("create index if not exists declarations_form_kind on declarations(form_kind)")
+    db.execute(
+        "create view if not exists documents as"
+        " select p.path as path, s.id as source_id, s.reader as reader, s.pages as pages,"
+        " s.declarations as declarations, coalesce(s.outcome, s.declarations || ' 张申报表') as outcome,"
+        " null as failure, s.ingested_at as read_at"
+        " from source_paths p join sources s on s.id = p.source_id"
+        " union all"
+        " select f.path, null, null, null, 0, '读取失败', f.reason, f.failed_at from parse_failures f")
