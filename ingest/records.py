@@ -74,7 +74,7 @@ class Declaration:
     contact: str | None = None
     phone: str | None = None
     filed_at: str | None = None
-    form_kind: str | None = None  # form (a form of its own), list (a row of a project list), goal (a goal only)
+    form_kind: str | None = None  # 绩效目标表 (a form of its own), 项目清单 (a row of a list), 绩效目标清单 (a goal only)
     first_line: int = 0
     last_line: int = 0
     pages: int = 1

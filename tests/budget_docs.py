@@ -37,8 +37,12 @@ class CityScore:
     failures: int = 0
     sampled: int = 0
     named: int = 0
+    matched: int = 0
     funds_right: int = 0
     funds_total: int = 0
+    years_right: int = 0
+    depts_right: int = 0
+    depts_total: int = 0
     indicators_right: int = 0  # forms whose three sample indicators were all found
     pairs_right: int = 0
     pairs: int = 0
@@ -118,6 +122,7 @@ def score_document(path: Path, expected: dict, projects: list[dict]) -> CityScor
         if d is None:
             s.misses.append((path.name, "not found", p["name"]))
             continue
+        s.matched += 1
         s.named += norm(d.name) == norm(p["name"])
         if norm(d.name) != norm(p["name"]):
             s.misses.append((path.name, "name", p["name"], d.name))
@@ -128,6 +133,15 @@ def score_document(path: Path, expected: dict, projects: list[dict]) -> CityScor
             s.funds_right += ok
             if not ok:
                 s.misses.append((path.name, "funds", p["name"], p["funds"], got_funds))
+        s.years_right += d.year == p.get("year")
+        if d.year != p.get("year"):
+            s.misses.append((path.name, "year", p["name"], p.get("year"), d.year))
+        if p.get("dept"):
+            s.depts_total += 1
+            ok = norm(d.dept_name) == norm(p["dept"])
+            s.depts_right += ok
+            if not ok:
+                s.misses.append((path.name, "dept", p["name"], p["dept"], d.dept_name))
         found = 0
         for sample in p["samples"]:
             s.pairs += 1
@@ -166,13 +180,14 @@ def _pct(a: int, b: int) -> str:
 
 def table(total: CityScore, per_city: dict[str, CityScore]) -> str:
     lines = ["| city | documents | projects expected | found | spurious | empty docs → 0 | failures | "
-             "sampled: named | funds right | 3 indicators right | pages/s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "sampled: named | funds right | year right | department right | 3 indicators right | pages/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for city, s in sorted(per_city.items(), key=lambda kv: -kv[1].expected) + [("all", total)]:
         rate = f"{s.pages / s.seconds:.0f}" if s.seconds else "-"
         lines.append(f"| {city} | {s.documents} | {s.expected} | {_pct(s.found, s.expected)} | {s.spurious} | "
                      f"{_pct(s.empty_ok, s.empty_docs)} | {s.failures} | {_pct(s.named, s.sampled)} | "
-                     f"{_pct(s.funds_right, s.funds_total)} | {_pct(s.indicators_right, s.sampled)} | {rate} |")
+                     f"{_pct(s.funds_right, s.funds_total)} | {_pct(s.years_right, s.matched)} | "
+                     f"{_pct(s.depts_right, s.depts_total)} | {_pct(s.indicators_right, s.sampled)} | {rate} |")
     return "\n".join(lines)
 
 

@@ -262,7 +262,7 @@ def test_every_supported_format_in_a_folder_and_others_skipped(tmp_path):
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     db = open_db(tmp_path / "kb.db")  # the database in the same folder is not an input either
     report = build(db, [tmp_path])
-    assert sorted(f.reader for f in report.files) == ["docx", "html", "pdf/tables", "xlsx"]
+    assert sorted(f.reader for f in report.files) == ["docx", "html", "pdf/layout", "xlsx"]
     assert [p.rsplit("/", 1)[1] for p in report.skipped] == ["photo.jpg"]
     assert db.execute("select count(*) from declarations").fetchone()[0] == 1
 

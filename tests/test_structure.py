@@ -9,6 +9,7 @@ LAYERS = [
     {"text", "records"},
     {"readers"},
     {"form"},
+    {"sections"},
     {"segment", "profiles", "sectors"},
     {"store"},
     {"library", "ranking", "embedders", "model_e5"},

@@ -109,9 +109,17 @@ def _drop_running_heads(pages: list[tuple[list[_Block], float]]) -> None:
     heads = {k for k, n in seen.items() if n >= 3}
     if not heads:
         return
+    printed: set[str] = set()  # the first one stays: a running title names what the pages hold
     for k, (blocks, height) in enumerate(pages):
-        pages[k] = ([b for b in blocks if b.table is not None or _key(b) not in heads
-                     or not (b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height)], height)
+        kept = []
+        for b in blocks:
+            key = _key(b)
+            if b.table is None and key in heads and (b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height):
+                if key in printed:
+                    continue
+                printed.add(key)
+            kept.append(b)
+        pages[k] = (kept, height)
 
 
 def _key(b: _Block) -> str:

@@ -20,14 +20,20 @@ from .split import Section, sections
 from .tables import LIST_KINDS
 from .vocabulary import COVER, DEPT_LINE, FORM_TITLE
 
-# what a declaration read from a list is: its form kind (a form of its own is "form")
-FORM_KINDS = {"list_rows": "list", "list_packed": "list", "goal_list": "goal"}
+# what kind of entry a declaration is, as a budget officer names it (declarations.form_kind)
+FORM = "绩效目标表"  # a form of its own
+LISTED = "项目清单"  # one project of a list, with its indicators
+GOAL_ONLY = "绩效目标清单"  # one project of a list giving its goal only, no indicator table
+FORM_KINDS = {"list_rows": LISTED, "list_packed": LISTED, "goal_list": GOAL_ONLY}
 
 
 def read_declarations(doc: Document) -> ParseResult:
     """The declarations of a document (an empty result when it holds none)."""
     if not _whole_document(doc):
-        return interpret(doc)
+        result = interpret(doc)
+        for d in result.declarations:
+            d.form_kind = FORM
+        return result
     year, dept = document_facts(doc.rows)
     declarations: list[Declaration] = []
     warnings: list[Warning] = []
@@ -60,9 +66,9 @@ def read_declarations(doc: Document) -> ParseResult:
 
 def outcome(declarations: list[Declaration], scanned_pages: int = 0) -> str:
     """What came of a whole document, as a budget officer reads it: 项目绩效目标表 3 张，项目清单 12 项."""
-    counts = {k: sum(1 for d in declarations if d.form_kind == k) for k in ("form", "list", "goal")}
+    counts = {k: sum(1 for d in declarations if d.form_kind == k) for k in (FORM, LISTED, GOAL_ONLY)}
     parts = [f"{label} {counts[k]} {unit}" for k, label, unit in (
-        ("form", "项目绩效目标表", "张"), ("list", "项目清单中的项目", "项"), ("goal", "重点项目绩效目标", "项"))
+        (FORM, "项目绩效目标表", "张"), (LISTED, "项目清单中的项目", "项"), (GOAL_ONLY, "只列绩效目标的项目", "项"))
         if counts[k]]
     text = "，".join(parts) if parts else "无项目绩效目标表"
     if scanned_pages:
@@ -74,9 +80,8 @@ def _whole_document(doc: Document) -> bool:
     """A document laid out by pages (a PDF) or one that prints a budget disclosure's cover."""
     if doc.reader.startswith("pdf"):
         return True
-    return document_facts(doc.rows)[0] is not None and any(COVER.search(compact(" ".join(r.texts)))
-                                                           or COVER.search(compact(" ".join(r.texts + n.texts)))
-                                                           for r, n in zip(doc.rows[:15], doc.rows[1:16]))
+    head = [compact(" ".join(r.texts)) for r in doc.rows[:15]]
+    return any(COVER.search("".join(head[k:k + n])) for k in range(len(head)) for n in (1, 2, 3, 4))
 
 
 def _read_section(doc: Document, sec: Section, warnings: list[Warning]) -> list[Declaration]:
@@ -91,7 +96,7 @@ def _read_section(doc: Document, sec: Section, warnings: list[Warning]) -> list[
             continue
         warnings.extend(result.warnings)
         found.extend(result.declarations)
-    kind = FORM_KINDS.get(sec.kind, "form")
+    kind = FORM_KINDS.get(sec.kind, FORM)
     for d in found:
         d.form_kind = kind
         if d.name is None and d.title:
@@ -119,7 +124,7 @@ def document_facts(rows: list[Row]) -> tuple[int | None, str | None]:
     year = dept = None
     head = [compact(" ".join(r.texts)) for r in rows[:20]]
     for k, row in enumerate(rows[:20]):
-        for text in (head[k], head[k] + (head[k + 1] if k + 1 < len(head) else "")):  # a cover over two lines
+        for text in ("".join(head[k:k + n]) for n in (1, 2, 3, 4)):  # a cover printed over up to four lines
             m = COVER.search(text)
             if m and year is None:
                 year = int(m.group(1) or m.group(4))
@@ -132,7 +137,7 @@ def document_facts(rows: list[Row]) -> tuple[int | None, str | None]:
         counts: dict[int, int] = {}
         for row in rows:
             for t in row.texts:
-                bare = re.sub(r"[(（]?(?:19|20)\d{2}\s*年度?[)）]?$", "", compact(t))
+                bare = re.sub(r"\([^()]{1,12}\)$|(?:19|20)\d{2}年度?$", "", compact(t))
                 if len(t) <= 40 and FORM_TITLE.search(bare):
                     for y in re.findall(r"((?:19|20)\d{2})\s*年", t):
                         counts[int(y)] = counts.get(int(y), 0) + 1
@@ -163,8 +168,7 @@ def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> li
         prints[content] = d
         key = _project_key(d)
         prev = seen.get(key)
-        if prev is not None and d.form_kind != "form" \
-                and prev.form_kind != "form" and _same_unit(prev, d):
+        if prev is not None and d.form_kind != FORM and prev.form_kind != FORM and _same_unit(prev, d):
             for f in ("goal_annual", "goal_period", "funds_annual", "funds_total", "dept_name"):
                 if getattr(prev, f) is None and getattr(d, f) is not None:
                     setattr(prev, f, getattr(d, f))
@@ -198,4 +202,4 @@ def _project_key(d: Declaration) -> str:
     return name
 
 
-__all__ = ["FORM_KINDS", "document_facts", "name_from_title", "read_declarations"]
+__all__ = ["FORM", "FORM_KINDS", "GOAL_ONLY", "LISTED", "document_facts", "name_from_title", "read_declarations"]

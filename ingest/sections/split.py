@@ -88,7 +88,7 @@ def line_kind(row: Row) -> str:
     if TOC_ENTRY.search(text):
         return "toc"
     bare = re.sub(r"^(?:[一二三四五六七八九十\d]{1,3}[、.．]|[(（][一二三四五六七八九十\d]{1,3}[)）])", "", text)
-    bare = re.sub(r"[(（](?:19|20)\d{2}年度?[)）]$|(?:19|20)\d{2}年度?$", "", bare)
+    bare = re.sub(r"[(（][^()（）]{1,12}[)）]$|(?:19|20)\d{2}年度?$", "", bare)  # (2026年度), (含转移支付)
     if len(bare) <= 60:
         if DEPT_TITLE.search(bare) and "项目" not in bare:
             return "dept_title"

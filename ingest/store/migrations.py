@@ -355,7 +355,7 @@ def m019_documents(db: Database) -> None:
     # of it (how many forms, or 无项目绩效目标表); one view of every file seen with its outcome
     db.execute("alter table declarations add column form_kind text")
     db.execute("alter table declarations add column page integer")
-    db.execute("update declarations set form_kind = 'form'")
+    db.execute("update declarations set form_kind = '绩效目标表'")
     db.execute("alter table sources add column pages integer")
     db.execute("alter table sources add column outcome text")
     db.execute("create index if not exists declarations_form_kind on declarations(form_kind)")
