@@ -94,7 +94,9 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         elif not silent:
             detail = ""
             if f.status in ("ingested", "replaced"):
-                detail = f"：{f.declarations} 张申报表，{f.indicators} 个指标，{f.warnings} 条警告（{f.reader}）"
+                what = f.outcome or f"{f.declarations} 张申报表"
+                pages = f"，{f.pages} 页" if f.pages else ""
+                detail = f"：{what}，{f.indicators} 个指标，{f.warnings} 条警告（{f.reader}{pages}）"
             elif f.status == "duplicate":
                 detail = f"：{f.error}"
             click.echo(f"{f.path}: {STATUS_ZH[f.status]}{detail}", err=True)
@@ -114,8 +116,31 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         f"（本次：{report.count('ingested') + report.count('replaced')} 个新增或变化的文件共 {report.declarations} 张申报表，"
         f"{report.count('unchanged')} 个未变化，{report.count('duplicate')} 个重复，{report.count('failed')} 个失败；"
         f"审核检查用时 {report.review_seconds:.1f} 秒{_review_parts(report)}）")
+    summary = _documents_summary(report)
+    if summary:
+        click.echo(summary, err=True)
     if report.failed or report.embed_error:
         sys.exit(1)  # the declarations that could be read are stored all the same
+
+
+def _documents_summary(report) -> str:
+    """What the files of this build held: documents with forms, without forms, and failures by reason."""
+    read = [f for f in report.files if f.status in ("ingested", "replaced")]
+    if not read and not report.failed:
+        return ""
+    with_forms = [f for f in read if f.declarations or (f.outcome and f.outcome != "无项目绩效目标表")]
+    without = [f for f in read if f not in with_forms]
+    text = f"本次读取 {len(read) + len(report.failed)} 个文件：{len(with_forms)} 个含项目绩效目标（共 {report.declarations} 张申报表）"
+    text += f"，{len(without)} 个无项目绩效目标表" if without else ""
+    if report.failed:
+        reasons: dict[str, int] = {}
+        for f in report.failed:
+            reason = (f.error or "").split(": ", 1)[-1]
+            reason = reason.split("（")[0] if reason.startswith("扫描件") else reason
+            reasons[reason[:60]] = reasons.get(reason[:60], 0) + 1
+        text += f"，{len(report.failed)} 个失败（" + "；".join(f"{r} ×{n}" if n > 1 else r
+                                                          for r, n in reasons.items()) + "）"
+    return text + "。"
 
 
 def _review_parts(report) -> str:

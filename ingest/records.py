@@ -17,6 +17,10 @@ class ParseError(ValueError):
         self.line = line
 
 
+class NoDeclarations(ParseError):
+    """A file that was read but holds no form (a letter, a budget document without project forms)."""
+
+
 @dataclass
 class Warning:
     line: int | None

@@ -216,10 +216,10 @@ def histogram(numbers: list[float], unit: str, bins: int = 12, width: int = 560,
 async def overview_context(db) -> dict:
     """Declarations and funds by year, by department and by funds band, as tables and charts."""
     by_year = [dict(r) for r in await db.execute(
-        "select year, count(*) as declarations, sum(funds_total) as funds from declarations"
+        "select year, count(*) as declarations, sum(funds) as funds from declarations"
         " where year is not null group by year order by year")]
     by_dept = [dict(r) for r in await db.execute(
-        "select dept_name, count(*) as declarations, sum(funds_total) as funds from declarations"
+        "select dept_name, count(*) as declarations, sum(funds) as funds from declarations"
         " where dept_name is not null and dept_name != '' group by dept_name order by count(*) desc, dept_name limit 40")]
     by_band = [dict(r) for r in await db.execute(
         "select funds_band, count(*) as declarations from declarations where funds_band is not null"
@@ -487,7 +487,7 @@ def render_cell(row, value, column, table, database, datasette):
     return None
 
 
-MONEY_COLUMNS = ("funds_total", "funds_annual", "amount")
+MONEY_COLUMNS = ("funds_total", "funds_annual", "funds", "amount")
 
 
 @hookimpl

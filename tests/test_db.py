@@ -86,11 +86,16 @@ def test_bad_files_reported_others_ingested(tmp_path):
     (tmp_path / "minutes.txt").write_text("会议纪要，没有申报表。\n", "utf-8")
     result = kb_build(tmp_path / "kb.db", tmp_path, model="", extra=("--no-embed",))
     assert result.exit_code == 1, result.output  # something failed: the status says so
-    for name in ("latin1.txt", "empty.txt", "binary.txt", "minutes.txt"):
-        assert name in result.output
+    for name in ("latin1.txt", "empty.txt", "binary.txt"):
+        assert f"错误 error: {tmp_path / name}" in result.output
+    assert "1 个无项目绩效目标表" in result.output and "3 个失败" in result.output  # read, holds no form: not a failure
     db = open_db(tmp_path / "kb.db")
     assert [r["name"] for r in db.query("select name from declarations")] == ["好项目"]
-    assert db["parse_failures"].count == 4
+    assert db["parse_failures"].count == 3
+    outcomes = {r["path"].rsplit("/", 1)[-1]: (r["outcome"], r["failure"]) for r in db.query("select * from documents")}
+    assert outcomes["minutes.txt"] == ("无项目绩效目标表", None)
+    assert outcomes["good.txt"] == ("项目绩效目标表 1 张", None)
+    assert outcomes["empty.txt"][0] == "读取失败" and "empty" in outcomes["empty.txt"][1]
 
 
 def test_all_bad_exits_non_zero(tmp_path):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ..readers.grid import Document, Row
-from ..records import NARRATIVE_FIELDS, Declaration, ParseError, ParseResult, Warning
+from ..records import NARRATIVE_FIELDS, Declaration, NoDeclarations, ParseError, ParseResult, Warning
 from ..text import HAN, clean, compact
 from .categories import category_of
 from .cells import is_noise
@@ -41,7 +41,7 @@ def interpret(doc: Document) -> ParseResult:
     pages = split_pages(rows)
     file_warnings: list[Warning] = []
     if not pages:
-        raise ParseError("no declaration found (no 项目名称 line): 未找到申报表（没有“项目名称”）", None)
+        raise NoDeclarations("no declaration found (no 项目名称 line): 未找到申报表（没有“项目名称”）", None)
     declarations: list[Declaration] = []
     for page in pages:
         for decl in (_parse_list_page(page) if page.list_header else [_parse_page(page)]):
@@ -59,7 +59,7 @@ def interpret(doc: Document) -> ParseResult:
             continue
         kept.append(d)
     if not kept:
-        raise ParseError("no declaration found (no 项目名称 line): 未找到申报表（没有“项目名称”）", None)
+        raise NoDeclarations("no declaration found (no 项目名称 line): 未找到申报表（没有“项目名称”）", None)
     return ParseResult(drop_repeats(kept, file_warnings), file_warnings, doc.reader)
 
 

@@ -62,7 +62,8 @@ class Card:
     excerpt_field: str | None = None
     indicators: list[dict] = field(default_factory=list)  # name, value, html
     policies: list[dict] = field(default_factory=list)  # id, title, html
-
+    funds: float | None = None  # the total the form has: 实施期, else 年度
+    funds_period: str | None = None
 
 @dataclass
 class SearchPage:
@@ -209,7 +210,7 @@ def _cards(db, hits: list[tuple[str, float, str]], q: str) -> list[Card]:
     ids = [h[0] for h in hits]
     marks = ",".join("?" * len(ids))
     meta = {r["id"]: r for r in rows(db.execute(
-        f"select id, name, dept_name, year, attribute, funds_total, {', '.join(f for f in SNIPPET_FIELDS[1:])}"
+        f"select id, name, dept_name, year, attribute, funds_total, funds, {', '.join(f for f in SNIPPET_FIELDS[1:])}"
         f" from declarations where id in ({marks})", ids))}
     inds: dict[str, list[dict]] = {}
     pols: dict[str, list[dict]] = {}
@@ -237,7 +238,8 @@ def _cards(db, hits: list[tuple[str, float, str]], q: str) -> list[Card]:
         text = r.get(field_name) if field_name else (r.get("overview") or r.get("goal_period") or "")
         out.append(Card(decl_id, r["name"], r["dept_name"], r["year"], r["attribute"], r["funds_total"], score,
                         found_by, mark_html(text, words, 90), FIELD_LABELS.get(field_name) if field_name else None,
-                        inds.get(decl_id, []), pols.get(decl_id, [])))
+                        inds.get(decl_id, []), pols.get(decl_id, []), r["funds"],
+                        "实施期" if r["funds_total"] is not None else "年度"))
     return out
 
 

@@ -13,7 +13,7 @@ import re
 
 from ..form import interpret
 from ..readers.grid import Document, Row
-from ..records import Declaration, ParseError, ParseResult, Warning, fingerprint
+from ..records import Declaration, NoDeclarations, ParseError, ParseResult, Warning, fingerprint
 from ..text import HAN, clean, compact
 from .lists import ORGANISATION, list_projects
 from .split import Section, sections
@@ -30,9 +30,13 @@ FORM_KINDS = {"list_rows": LISTED, "list_packed": LISTED, "goal_list": GOAL_ONLY
 def read_declarations(doc: Document) -> ParseResult:
     """The declarations of a document (an empty result when it holds none)."""
     if not _whole_document(doc):
-        result = interpret(doc)
+        try:
+            result = interpret(doc)
+        except NoDeclarations:
+            result = ParseResult([], [], doc.reader)
         for d in result.declarations:
             d.form_kind = FORM
+        result.outcome = outcome(result.declarations)
         return result
     year, dept = document_facts(doc.rows)
     declarations: list[Declaration] = []

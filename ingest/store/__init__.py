@@ -269,7 +269,7 @@ def delete_declaration(db: Database, decl_id: str) -> None:
 
 
 DECLARATION_COLUMNS = ("id", *DECLARATION_FIELDS, "source_id", "indicator_count", "warning_count", "funds_band",
-                       "fingerprint")
+                       "fingerprint", "funds")
 INDICATOR_COLUMNS = ("id", "declaration_id", "period", "level1", "level2", "name", "value", "op", "number", "unit",
                      "line", "seq", "name_norm", "weight", "nature", "standard", "level2_norm")
 
@@ -286,9 +286,10 @@ def save_declaration(db: Database, d: Declaration, decl_id: str, source_id: str,
     :returns: (indicators, policies) written.
     """
     conn = db.conn
+    amount = d.funds_total if d.funds_total is not None else d.funds_annual  # the total the form has
     values = {
         "id": decl_id, "source_id": source_id, "indicator_count": len(d.indicators),
-        "warning_count": len(d.warnings), "funds_band": funds_band(d.funds_total),
+        "warning_count": len(d.warnings), "funds_band": funds_band(amount), "funds": amount,
         "fingerprint": print_ or fingerprint(d),
     }
     row = [values[c] if c in values else getattr(d, c) for c in DECLARATION_COLUMNS]

@@ -356,6 +356,13 @@ def m019_documents(db: Database) -> None:
     db.execute("alter table declarations add column form_kind text")
     db.execute("alter table declarations add column page integer")
     db.execute("update declarations set form_kind = '绩效目标表'")
+    # the total a form has (实施期, else 年度): what the 资金规模 band, sorting and sums read; a form
+    # printing only its year's budget (most budget documents) has no 实施期 total
+    db.execute("alter table declarations add column funds real")
+    db.execute("update declarations set funds = coalesce(funds_total, funds_annual)")
+    for r in list(db.query("select id, funds from declarations where funds_total is null and funds is not null")):
+        db.execute("update declarations set funds_band = ? where id = ?", [_m004_band(r["funds"]), r["id"]])
+    db.execute("create index if not exists declarations_funds on declarations(funds)")
     db.execute("alter table sources add column pages integer")
     db.execute("alter table sources add column outcome text")
     db.execute("create index if not exists declarations_form_kind on declarations(form_kind)")
