@@ -27,6 +27,7 @@ from .state import PageState, warn
 from .values import parse_value
 
 _PREFIXES = {compact(p) for p in HEADER_PREFIX}
+_WRAPPED = re.compile(r"^[（(]\s*([≥≤<>=＝≧≦＞＜]\s*[\d.]+[^（()）]{0,8})\s*[）)]$")
 _WHOLE_CELL_ROLES = ("standard", "past", "nature", "direction", "weight", "unit")
 _FURNITURE = re.compile(r"^(表|附表|附件)[一二三四五六七八九十\d]{1,4}[:：]?$|^第\d+页(共\d+页)?$")
 
@@ -58,6 +59,7 @@ class TableReader:
 
     def feed(self, row: Row) -> None:
         for col, text in row.cells:
+            text = _WRAPPED.sub(r"\1", text.strip())  # a value printed in brackets: （≥95%）
             c = compact(text)
             if _FURNITURE.match(c) or c in _PREFIXES or is_label_fragment(text):
                 continue  # page furniture, the 绩效指标 label of the table's first column

@@ -133,7 +133,9 @@ def _continues(prev: Table, table: Table) -> bool:
         return False
     a, b = prev.xs, table.xs
     shared = sum(1 for x in b if any(abs(x - y) <= 3 for y in a))
-    return shared >= 0.8 * max(len(a), len(b))
+    # the same columns, or one table's column lines all among the other's (a form's top rows have
+    # fewer columns than its indicator grid)
+    return shared >= 0.8 * max(len(a), len(b)) or shared >= min(len(a), len(b))
 
 
 def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Document:

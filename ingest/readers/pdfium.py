@@ -76,7 +76,7 @@ def page_content(pdf, index: int, geometry=True) -> PageContent:
             geometry = geometry(text)
         if not geometry:
             return PageContent([], [], tr.width, tr.height, n, text, False)
-        glyphs = _glyphs(raw, tp, text, tr) if n else []
+        glyphs = _without_overprint(_glyphs(raw, tp, text, tr)) if n else []
         segments = list(_segments(raw, page, tr))
         return PageContent(glyphs, segments, tr.width, tr.height, n, text, True)
     finally:
@@ -106,6 +106,22 @@ def _char(code: int) -> str:
 
 _SKIP = frozenset(" \t\r\n\x00\xa0\u3000\ufeff\uffff")
 _HYPHENS = ("\x02", "\ufffe")  # pdfium's mark for a hyphen it read as breaking a word at a line's end
+
+
+def _without_overprint(glyphs: list[Glyph]) -> list[Glyph]:
+    """A character drawn twice at (almost) the same place is one: bold is often simulated by
+    printing the text again a fraction of a point to the side (预预算算 → 预算)."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Glyph] = []
+    for g in glyphs:
+        key = (g.text, round(g.x0 / 1.5), round(g.top / 1.5))
+        prev = out[-1] if out else None
+        if key in seen or (prev is not None and prev.text == g.text and abs(prev.x0 - g.x0) < 0.3 * g.size
+                           and abs(prev.top - g.top) < 0.3 * g.size):
+            continue
+        seen.add(key)
+        out.append(g)
+    return out
 
 
 def _glyphs(raw, tp, text: str, tr: _Transform) -> list[Glyph]:
