@@ -84,8 +84,9 @@ def read_file(path: Path):
 def _match(declarations, project):
     want = norm(project["name"])
     same = [d for d in declarations if norm(d.name) == want]
-    if same:  # several projects of one name (实施公车统管 of several units): the one on its page
-        return min(same, key=lambda d: abs((d.page or 0) - project.get("page", 0)))
+    if same:  # several projects of one name (实施公车统管 of several units): its unit's, on its page
+        return min(same, key=lambda d: (project.get("dept") is not None and norm(d.dept_name) != norm(project["dept"]),
+                                        abs((d.page or 0) - project.get("page", 0))))
     # a name wrapped or cut differently: the one sharing the most sample indicators
     samples = {norm(s["name"]) for s in project["samples"]}
     best, best_n = None, 0

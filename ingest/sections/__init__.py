@@ -47,7 +47,7 @@ def read_declarations(doc: Document) -> ParseResult:
         for d in _read_section(doc, sec, warnings):
             owner[id(d)] = sec
             declarations.append(d)
-    kept = _deduplicate([d for d in declarations if _worth_keeping(d, warnings)], warnings)
+    kept = _deduplicate([d for d in declarations if _worth_keeping(d, warnings)], warnings, owner)
     page_of = {r.no: r.page for r in doc.rows if r.page}
     for d in kept:
         d.page = page_of.get(d.first_line) or d.page
@@ -158,10 +158,11 @@ def _worth_keeping(d: Declaration, warnings: list[Warning]) -> bool:
     return False
 
 
-def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> list[Declaration]:
+def _deduplicate(declarations: list[Declaration], warnings: list[Warning],
+                 owner: dict[int, object]) -> list[Declaration]:
     """A project listed twice in one document (in the project table and again among the key
     projects) is kept once, with what either place printed."""
-    seen: dict[str, Declaration] = {}
+    seen: dict[str, list[Declaration]] = {}
     out: list[Declaration] = []
     prints: dict[str, Declaration] = {}
     for d in declarations:
@@ -171,22 +172,32 @@ def _deduplicate(declarations: list[Declaration], warnings: list[Warning]) -> li
             continue
         prints[content] = d
         key = _project_key(d)
-        prev = seen.get(key)
-        if prev is not None and d.form_kind != FORM and prev.form_kind != FORM and _same_unit(prev, d):
+        prev = _listed_before(d, seen.get(key, []), owner)
+        if prev is not None:
             for f in ("goal_annual", "goal_period", "funds_annual", "funds_total", "dept_name"):
                 if getattr(prev, f) is None and getattr(d, f) is not None:
                     setattr(prev, f, getattr(d, f))
             prev.indicators.extend(i for i in d.indicators if i.name not in {p.name for p in prev.indicators})
             warnings.append(Warning(d.first_line, d.name or "", f"与第 {prev.first_line} 行的项目相同：合并为一项"))
             continue
-        seen.setdefault(key, d)
+        seen.setdefault(key, []).append(d)
         out.append(d)
     return out
 
 
-def _same_unit(a: Declaration, b: Declaration) -> bool:
-    x, y = _unit_of(a), _unit_of(b)
-    return not x or not y or x == y
+def _listed_before(d: Declaration, earlier: list[Declaration], owner: dict[int, object]) -> Declaration | None:
+    """The same project listed earlier in another list of the document: the same name and unit
+    (a name alone when only one project has it); two projects of one name in one list are two."""
+    if d.form_kind == FORM:
+        return None
+    others = [p for p in earlier if p.form_kind != FORM and owner.get(id(p)) is not owner.get(id(d))]
+    unit = _unit_of(d)
+    same = [p for p in others if _unit_of(p) == unit] if unit else []
+    if same:
+        return same[0]
+    if len(others) == 1 and (not unit or not _unit_of(others[0])):
+        return others[0]
+    return None
 
 
 def _unit_of(d: Declaration) -> str:

@@ -66,8 +66,11 @@ def list_projects(section: Section) -> list[list[Row]]:
         packed = _cell(cells, by_role.get("packed"))
         indicators = [(c, t) for c, t in row.cells if shape.indicators_from is not None and c >= shape.indicators_from]
         if name is None or compact(name).rstrip(":") in SUMMARY_ROWS or compact(name).startswith(("合计", "总计")):
-            if name is None and projects and (goal or indicators) and not amount:
-                _continue(projects[-1], goal, packed, indicators, row)  # the project's rows go on
+            if name is None and projects and (goal or indicators or unit) and not amount:
+                last = projects[-1]  # the project's rows go on (its cells broken by a page)
+                if unit and last.unit and not last.unit.endswith(unit):
+                    last.unit, unit_name = last.unit + unit, last.unit + unit
+                _continue(last, goal, packed, indicators, row)
             continue
         if unit:
             unit_name = unit
