@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus, loadtest
+from . import corpus, documents, loadtest
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -408,6 +408,8 @@ def table(results: dict) -> str:
                  f"{e['declarations_per_s']}, {e['items_per_s']} " + "| " * (len(sizes) - 1)
                  + f"| ≥ 5× raw | raw encode of every item: {e['raw_items_per_s']} items/s; {e['items']} items, "
                  f"{e['distinct_texts']} distinct texts; speedup {e['speedup']}× |")
+    lines += ["", "| real documents | value | target | reference (same run) |", "|---|---|---|---|",
+              documents.table_row(results.get("documents"))]
     return "\n".join(lines)
 
 
@@ -442,6 +444,7 @@ def main(argv=None) -> int:
         "model": embedder.model_id, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     first_corpus = work / f"corpus-{sizes[0]}"
+    results["documents"] = documents.run_documents(work)
     results["sizes"] = []
     for n in sizes:
         results["sizes"].append(run_size(n, args, work, embedder, bandwidth))

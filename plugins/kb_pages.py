@@ -458,6 +458,13 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup(f'<span title="{value:,.2f} 元">{escape(wan(value))}</span>')
     if column == "funds_band" and isinstance(value, str):
         return _band(value)
+    if table == "documents" and column == "declarations" and isinstance(value, int) and value:
+        try:
+            source_id = row["source_id"]
+        except (KeyError, IndexError):
+            return None
+        url = datasette.urls.table(database, "declarations") + "?" + urllib.parse.urlencode({"source_id": source_id})
+        return Markup(f'<a href="{escape(url)}">{value}</a>')
     if table is None and column == "id" and isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}", value):
         # canned queries: the id is a declaration's
         url = datasette.urls.row(database, "declarations", tilde_encode(value))
