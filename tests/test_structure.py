@@ -13,6 +13,7 @@ LAYERS = [
     {"segment", "profiles", "sectors"},
     {"store"},
     {"library", "ranking", "embedders", "model_e5"},
+    {"quantized"},
     {"vectors"},
     {"review"},
     {"build", "query"},

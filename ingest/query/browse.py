@@ -126,7 +126,7 @@ def _vector_ranking(db, embedder, q: str) -> list[tuple[str, float]]:
     index = load_index(db, embedder.model_id, "declaration")
     if not index.ids:
         return []
-    hits = index.top(embedder.embed_queries([q])[0], 50)
+    hits = index.top(embedder.embed_queries([q])[0], 50, db=db)
     if not hits:
         return []
     best = hits[0][1]

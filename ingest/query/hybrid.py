@@ -28,7 +28,7 @@ def _hybrid(db, embedder: Embedder, query: str, limit: int, depth: int) -> list[
     index = load_index(db, embedder.model_id, "declaration")
     vec = []
     if index.ids and query.strip():
-        vec = [i for i, _ in index.top(embedder.embed_queries([query])[0], depth)]
+        vec = [i for i, _ in index.top(embedder.embed_queries([query])[0], depth, db=db)]
     scores: dict[str, float] = {}
     for ranking, weight in (([h.id for h in fulltext], 1.0), (vec, VECTOR_WEIGHT)):
         for rank, item in enumerate(ranking):

@@ -19,6 +19,6 @@ def semantic_search(db, embedder: Embedder, query: str, limit: int = 10, kind: s
         index = load_index(db, embedder.model_id, kind)
         if not query.strip() or not index.ids:
             return []
-        return DECORATE[kind](db, index.top(embedder.embed_queries([query])[0], limit))
+        return DECORATE[kind](db, index.top(embedder.embed_queries([query])[0], limit, db=db))
 
     return [type(h)(**h.__dict__) for h in cached(db, ("semantic", embedder.model_id, kind, query, limit), compute)]

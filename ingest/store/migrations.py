@@ -374,3 +374,51 @@ def m019_documents(db: Database) -> None:
         " from source_paths p join sources s on s.id = p.source_id"
         " union all"
         " select f.path, null, null, null, 0, '读取失败', f.reason, f.failed_at from parse_failures f")
+
+
+@migrations()
+def m020_vectors_per_text(db: Database) -> None:
+    # One stored vector per distinct text and model (``vectors``), which the embedded items refer to
+    # (``embeddings.vector_id``): an indicator text used by thousands of declarations was stored
+    # thousands of times. Beside the exact float32 vector, an int8 copy (``codes``, one ``scale``
+    # per vector, and the length of what rounding lost, ``residual``) that search scans in memory
+    # before rescoring its best candidates with the exact vectors.
+    import numpy as np
+
+    db.execute("create table vectors (id integer primary key, model text not null, content_hash blob not null,"
+               " embedding blob not null, codes blob not null, scale real not null, residual real not null)")
+    db.execute("create unique index vectors_model_hash on vectors(model, content_hash)")
+    db.execute("create table embeddings_new (item_id text, kind text, model text, declaration_id text,"
+               " content_hash blob, vector_id integer, updated text, primary key (item_id, model))")
+    seen: dict[tuple, int] = {}
+    last = ("", "")
+    while batch := db.execute(
+            "select item_id, kind, model, declaration_id, content_hash, embedding, updated from embeddings"
+            " where (item_id, model) > (?, ?) order by item_id, model limit 5000", list(last)).fetchall():
+        rows = []
+        for item, kind, model, decl, digest, blob, updated in batch:
+            key = (model, bytes(digest) if digest is not None else b"", None if digest is not None else item)
+            vid = seen.get(key)
+            if vid is None:
+                v = np.frombuffer(blob, dtype="<f4")
+                peak = float(np.abs(v).max()) if v.size else 0.0
+                scale = peak / 127 if peak else 1.0
+                codes = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
+                residual = float(np.linalg.norm(v - scale * codes.astype(np.float32)))
+                vid = db.execute("insert into vectors (model, content_hash, embedding, codes, scale, residual)"
+                                 " values (?, ?, ?, ?, ?, ?)",
+                                 [model, key[1] + (item.encode() if key[2] else b""), blob, codes.tobytes(), scale,
+                                  residual]).lastrowid
+                seen[key] = vid
+            rows.append((item, kind, model, decl, digest, vid, updated))
+        db.conn.executemany("insert into embeddings_new values (?, ?, ?, ?, ?, ?, ?)", rows)
+        last = (batch[-1][0], batch[-1][2])
+    db.execute("drop table embeddings")  # its triggers and indexes go with it
+    db.execute("alter table embeddings_new rename to embeddings")
+    db.execute("create index embeddings_model_kind on embeddings(model, kind)")
+    db.execute("create index embeddings_declaration_id on embeddings(declaration_id)")
+    db.execute("create index embeddings_vector on embeddings(vector_id)")
+    for table in ("embeddings", "vectors"):
+        for event in ("insert", "update", "delete"):
+            db.execute(f"create trigger {table}_version_{event} after {event} on {table} begin"
+                       " update kb_state set value = value + 1 where key = 'embeddings_version'; end")
