@@ -62,7 +62,10 @@ STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未
 @click.option("--model", envvar="KB_MODEL",
               help="sentence-transformers model name or path (default: bundled multilingual-e5-small; 'hash': no model)")
 @click.option("-j", "--jobs", type=int, default=0, help="Parallel parsing processes (default: one per CPU)")
-def build(db_path, paths, silent, no_embed, model, jobs):
+@click.option("--cluster", envvar="KB_CLUSTER", metavar="ADDRESS",
+              help="Read, parse and embed on a Dask cluster (tcp://HOST:8786, or local:N for N local workers);"
+                   " this process stores")
+def build(db_path, paths, silent, no_embed, model, jobs, cluster):
     """Ingest declaration files (or folders of them) into DB_PATH.
 
     Reads .txt .md .tsv .csv .xlsx .docx .pdf .html files. Running it again on the same input changes nothing; a changed
@@ -73,9 +76,12 @@ def build(db_path, paths, silent, no_embed, model, jobs):
     stopped when run again. Exit status 1 if any file or the embedding failed.
 
     \b
-    Example:
+    Examples:
         kb build kb.db data/
+        kb build kb.db 收集的申报表/ --cluster tcp://10.0.0.5:8786
     """
+    import contextlib
+
     from .build import build as run_build
     from .store import open_db
 
@@ -85,7 +91,18 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         from .embedders import get_embedder
 
         embedder = get_embedder(model)
-    report = run_build(db, paths, embedder=embedder, jobs=jobs, progress=_progress(silent))
+    with contextlib.ExitStack() as stack:
+        workers = None
+        if cluster:
+            from .cluster import Cluster, ClusterError
+
+            try:
+                workers = stack.enter_context(Cluster(cluster))
+            except ClusterError as e:
+                raise click.ClickException(str(e))
+            if not silent:
+                click.echo(f"集群 {cluster}：{workers.workers} 个工作进程", err=True)
+        report = run_build(db, paths, embedder=embedder, jobs=jobs, progress=_progress(silent), cluster=workers)
     if not report.files and not report.skipped:
         raise click.ClickException("no input files found in " + ", ".join(paths))
     for f in report.files:

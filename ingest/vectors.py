@@ -135,11 +135,15 @@ def drop_unused_vectors(db: Database, model: str | None = None) -> int:
 
 
 def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_run: bool = False,
-                  progress: Callable[[int], None] | None = None) -> int:
+                  progress: Callable[[int], None] | None = None,
+                  encode: Callable[[list[str], int], Iterator[dict[str, np.ndarray]]] | None = None) -> int:
     """Embed items that are new or whose text changed for this model; drop vectors of deleted items.
 
     Each distinct text is embedded and stored once (``vectors``); the items refer to it. A text
     already stored (for another item, or before) is not embedded again.
+
+    :param encode: ``encode(keys, batch_size)`` yields the vectors of the keys batch by batch, in
+        order (a cluster's workers); by default the embedder here.
 
     :returns: how many items were (or, with ``dry_run``, would be) given a vector.
     """
@@ -183,7 +187,8 @@ def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_ru
             db.conn.executemany(ITEM_SQL, [r for t in chunk for r in rows(t, known[content_hash(t)])])
         if progress:
             progress(sum(len(by_text[t]) for t in chunk))
-    for batch in embed_texts(embedder, todo, batch_size):
+    batches = encode(todo, batch_size) if encode is not None else embed_texts(embedder, todo, batch_size)
+    for batch in batches:
         with db.atomic():
             ids = save_vectors(db, model, {content_hash(t): v for t, v in batch.items()})
             db.conn.executemany(ITEM_SQL, [r for t in batch for r in rows(t, ids[content_hash(t)])])

@@ -16,7 +16,7 @@ LAYERS = [
     {"quantized"},
     {"vectors"},
     {"review"},
-    {"build", "query"},
+    {"build", "query", "cluster"},
     {"cli", "serve", "__main__"},
 ]
 
