@@ -336,7 +336,8 @@ def suggest(db_path, description, projects, limit, as_json, model):
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("-w", "--workers", default=0, type=int, help="Server processes (default: one per CPU)")
-def serve(db_path, host, port, workers):
+@click.option("--immutable", is_flag=True, help="The file never changes (a published release: kb site)")
+def serve(db_path, host, port, workers, immutable):
     """Serve DB_PATH in Datasette (read-only), with the knowledge base's pages and search.
 
     \b
@@ -352,10 +353,13 @@ def serve(db_path, host, port, workers):
 
     from .store import open_db
 
-    try:  # a file built by an older version: its schema brought up to date (the server only reads)
-        open_db(db_path).conn.close()
-    except sqlite3.OperationalError as e:
-        click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
+    if immutable:  # published by kb site, its schema already current
+        os.environ["KB_IMMUTABLE"] = "1"
+    else:
+        try:  # a file built by an older version: its schema brought up to date (the server only reads)
+            open_db(db_path).conn.close()
+        except sqlite3.OperationalError as e:
+            click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
     os.environ["KB_DB"] = str(Path(db_path).resolve())
     workers = workers or os.cpu_count() or 1
     click.echo(f"绩效目标知识库: http://{host}:{port}/kb （{workers} 个服务进程）", err=True)
@@ -378,3 +382,70 @@ def model(force, silent):
     path = build_model_dir(force=force)
     if not silent:
         click.echo(f"{path} ({'reused' if existed and not force else 'built'})")
+
+
+@cli.group()
+def site():
+    """Replicas of kb serve behind HAProxy, and publishing a new build to them (kb site start/publish/stop).
+
+    \b
+    Examples:
+        kb site start /srv/kb kb.db --replicas 2 --port 8080
+        kb site publish /srv/kb 新的kb.db
+        kb site stop /srv/kb
+    """
+
+
+def _site_errors(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from .replicas import SiteError
+
+        try:
+            return fn(*args, **kwargs)
+        except SiteError as e:
+            raise click.ClickException(str(e))
+    return run
+
+
+@site.command("start")
+@click.argument("site_dir", type=click.Path(file_okay=False))
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("-n", "--replicas", default=2, show_default=True, help="kb serve processes behind HAProxy")
+@click.option("-p", "--port", default=8080, show_default=True, type=int, help="HAProxy's port")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="HAProxy's address")
+@click.option("-w", "--workers", default=1, show_default=True, type=int, help="Server processes per replica")
+@_site_errors
+def site_start(site_dir, db_path, replicas, port, host, workers):
+    """Publish DB_PATH as the first release in SITE_DIR and serve it from replicas behind HAProxy."""
+    from .replicas import Site
+
+    state = Site(site_dir).start(db_path, replicas=replicas, port=port, host=host, workers=workers)
+    click.echo(f"站点 http://{host}:{port}/kb ：{len(state.replicas)} 个副本（端口 "
+               f"{'、'.join(str(r.port) for r in state.replicas)}），发布 {state.release}", err=True)
+
+
+@site.command("publish")
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False))
+@_site_errors
+def site_publish(site_dir, db_path):
+    """Move every replica of SITE_DIR to a new build, DB_PATH, without a failed request."""
+    from .replicas import Site
+
+    done = Site(site_dir).publish(db_path)
+    click.echo(f"已发布 {done['release']}：{done['replicas']} 个新副本 {done['ready_seconds']} 秒就绪，"
+               f"共 {done['seconds']} 秒，旧副本已停止", err=True)
+
+
+@site.command("stop")
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False))
+@_site_errors
+def site_stop(site_dir):
+    """Stop HAProxy and the replicas of SITE_DIR."""
+    from .replicas import Site
+
+    Site(site_dir).stop()
+    click.echo(f"站点 {site_dir} 已停止", err=True)

@@ -17,7 +17,7 @@ LAYERS = [
     {"vectors"},
     {"review"},
     {"build", "query", "cluster"},
-    {"cli", "serve", "__main__"},
+    {"cli", "serve", "replicas", "__main__"},
 ]
 
 
