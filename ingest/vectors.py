@@ -1,8 +1,9 @@
 """The vectors of declarations, of their policy basis and of their indicators: what is embedded,
 how vectors are stored, and an in-memory matrix for exact search.
 
-Each distinct text is embedded and stored once per model, in ``vectors`` (the exact vector as a
-little-endian float32 blob, llm's format, beside an int8 copy); the embedded items, in
+Each distinct text is embedded and stored once per model, in ``vectors`` (as two levels of int8:
+the first is what search scans, both together hold the vector to float32's scores within about
+1e-6; ``quantized.py``); the embedded items, in
 ``embeddings`` keyed by (item_id, model) with an md5 of their text, refer to it, so only new or
 changed items are embedded again, and a text already embedded for another item is not embedded
 twice. Search scans the int8 copies in memory and rescores the best exactly (``quantized.py``).
@@ -22,7 +23,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .embedders import Embedder
-from .quantized import VectorIndex, database_path, load_index, quantize_rows, top_indices  # noqa: F401 - the index's home
+from .quantized import VectorIndex, database_path, encode_stored, load_index, top_indices  # noqa: F401 - the index's home
 
 KINDS = ("declaration", "basis", "indicator", "name", "indicator_names")
 # kinds compared with each other (similar projects) rather than searched with a query: embedded
@@ -97,17 +98,15 @@ def iter_items(db) -> Iterator[Item]:
 
 
 def save_vectors(db: Database, model: str, keyed: dict[bytes, np.ndarray]) -> dict[bytes, int]:
-    """Store vectors by content hash (one row per distinct text and model, with its int8 copy);
-    returns each hash's vector id. A hash stored before keeps its vector."""
+    """Store vectors by content hash (one row per distinct text and model, as two levels of int8:
+    quantized.encode_stored); returns each hash's vector id. A hash stored before keeps its vector."""
     ids = known_vectors(db, model, list(keyed))
     new = [h for h in keyed if h not in ids]
     if new:
-        matrix = np.stack([np.asarray(keyed[h], dtype=np.float32) for h in new])
-        codes, scales, residual = quantize_rows(matrix)
-        for h, v, c, s, r in zip(new, matrix, codes, scales, residual):
-            ids[h] = db.execute("insert into vectors (model, content_hash, embedding, codes, scale, residual)"
-                                " values (?, ?, ?, ?, ?, ?)",
-                                [model, h, encode(v), c.tobytes(), float(s), float(r)]).lastrowid
+        stored = encode_stored(np.stack([np.asarray(keyed[h], dtype=np.float32) for h in new]))
+        for h, row in zip(new, stored):
+            ids[h] = db.execute("insert into vectors (model, content_hash, codes, scale, fine, fine_scale, residual)"
+                                " values (?, ?, ?, ?, ?, ?, ?)", [model, h, *row]).lastrowid
     return ids
 
 

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 TIMES = {"ingested_at", "seen_at", "failed_at", "updated", "created_at", "read_at"}
-VECTOR_COLUMNS = {("vectors", "embedding")}
+VECTOR_COLUMNS = {("vectors", "codes"), ("vectors", "fine")}  # int8 levels: compared decoded when atol
 SKIP = ("sqlite_", "_", "kb_state")  # sqlite's own; sqlite-utils' migrations; counters that follow the writes
 
 
@@ -50,14 +50,21 @@ def differences(a_path, b_path, atol: float = 0.0, paths: tuple[str, str] | None
                     u, v = u.replace(paths[0], "<root>"), v.replace(paths[1], "<root>")
                 if u == v:
                     continue
-                if (t, c) in VECTOR_COLUMNS and atol and isinstance(u, bytes) and isinstance(v, bytes):
-                    if np.allclose(np.frombuffer(u, "<f4"), np.frombuffer(v, "<f4"), rtol=0, atol=atol):
-                        continue
-                if (t, c) in {("vectors", "codes"), ("vectors", "scale"), ("vectors", "residual")} and atol:
-                    continue  # follow the float vector, compared above
+                if t == "vectors" and atol and c in ("codes", "scale", "fine", "fine_scale", "residual"):
+                    continue  # compared decoded, below
                 if shown < limit:
                     out.append(f"{t}.{c}: {str(u)[:80]!r} != {str(v)[:80]!r}")
                 shown += 1
+        if t == "vectors" and atol and not shown:
+            from ingest.quantized import decode_stored
+
+            at = {c: k for k, c in enumerate(cols)}
+            for x, y in zip(ra, rb):
+                u, v = (decode_stored(*(r[at[c]] for c in ("codes", "scale", "fine", "fine_scale"))) for r in (x, y))
+                if not np.allclose(u, v, rtol=0, atol=atol):
+                    out.append(f"vectors: {x[at['id']]} differs by {float(np.abs(u - v).max()):.2e}")
+                    shown += 1
+                    break
         if shown > limit:
             out.append(f"{t}: {shown - limit} more differences")
     return out

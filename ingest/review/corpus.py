@@ -15,6 +15,7 @@ from statistics import median
 
 import numpy as np
 
+from ..quantized import STORED, decode_stored
 from ..store import rows_by_ids
 from ..text import compact, goal_simhash
 from .forms import Finding
@@ -351,8 +352,8 @@ class _Vectors:
         self.items: dict[str, np.ndarray] = {}
         kinds = "e.model = ? and e.kind in ('declaration', 'indicator')"
         # one array per stored vector, however many items share it
-        decoded = {i: np.frombuffer(blob, dtype="<f4") for i, blob in db.execute(
-            f"select v.id, v.embedding from vectors v where v.id in (select e.vector_id from embeddings e where {kinds})",
+        decoded = {r[0]: decode_stored(*r[1:]) for r in db.execute(
+            f"select v.id, {STORED} from vectors v where v.id in (select e.vector_id from embeddings e where {kinds})",
             [model])}
         for item, kind, vector_id in db.execute(f"select e.item_id, e.kind, e.vector_id from embeddings e where {kinds}",
                                                 [model]):

@@ -380,13 +380,20 @@ def m019_documents(db: Database) -> None:
 def m020_vectors_per_text(db: Database) -> None:
     # One stored vector per distinct text and model (``vectors``), which the embedded items refer to
     # (``embeddings.vector_id``): an indicator text used by thousands of declarations was stored
-    # thousands of times. Beside the exact float32 vector, an int8 copy (``codes``, one ``scale``
-    # per vector, and the length of what rounding lost, ``residual``) that search scans in memory
-    # before rescoring its best candidates with the exact vectors.
+    # thousands of times, as float32. Now as two levels of int8: ``codes`` with one ``scale`` (what
+    # search scans in memory) and ``fine`` with ``fine_scale`` (what the first level lost), together
+    # within about 1/64,000 of the largest component; ``residual`` bounds the first level's error.
     import numpy as np
 
+    def quantize(v):
+        peak = float(np.abs(v).max()) if v.size else 0.0
+        scale = np.float32(peak / 127 if peak else 1.0)
+        codes = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
+        return codes, scale, v - scale * codes.astype(np.float32)
+
     db.execute("create table vectors (id integer primary key, model text not null, content_hash blob not null,"
-               " embedding blob not null, codes blob not null, scale real not null, residual real not null)")
+               " codes blob not null, scale real not null, fine blob not null, fine_scale real not null,"
+               " residual real not null)")
     db.execute("create unique index vectors_model_hash on vectors(model, content_hash)")
     db.execute("create table embeddings_new (item_id text, kind text, model text, declaration_id text,"
                " content_hash blob, vector_id integer, updated text, primary key (item_id, model))")
@@ -401,14 +408,12 @@ def m020_vectors_per_text(db: Database) -> None:
             vid = seen.get(key)
             if vid is None:
                 v = np.frombuffer(blob, dtype="<f4")
-                peak = float(np.abs(v).max()) if v.size else 0.0
-                scale = peak / 127 if peak else 1.0
-                codes = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
-                residual = float(np.linalg.norm(v - scale * codes.astype(np.float32)))
-                vid = db.execute("insert into vectors (model, content_hash, embedding, codes, scale, residual)"
-                                 " values (?, ?, ?, ?, ?, ?)",
-                                 [model, key[1] + (item.encode() if key[2] else b""), blob, codes.tobytes(), scale,
-                                  residual]).lastrowid
+                codes, scale, lost = quantize(v)
+                fine, fine_scale, _ = quantize(lost)
+                vid = db.execute("insert into vectors (model, content_hash, codes, scale, fine, fine_scale, residual)"
+                                 " values (?, ?, ?, ?, ?, ?, ?)",
+                                 [model, key[1] + (item.encode() if key[2] else b""), codes.tobytes(), float(scale),
+                                  fine.tobytes(), float(fine_scale), float(np.linalg.norm(lost))]).lastrowid
                 seen[key] = vid
             rows.append((item, kind, model, decl, digest, vid, updated))
         db.conn.executemany("insert into embeddings_new values (?, ?, ?, ?, ?, ?, ?)", rows)
