@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus, documents, loadtest
+from . import compact, corpus, documents, loadtest
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -295,6 +295,26 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     return out
 
 
+# what N declarations take, measured at N = 100,000 (bench/README.md): the corpus files, the
+# database with vectors and the kept word scores, the build's peak memory and the server's
+BYTES_PER_DECLARATION = {"corpus": 5_200, "database": 49_000}
+MEMORY_PER_DECLARATION = {"build": 7_000, "server": 12_000}
+
+
+def largest_that_fits(work: Path) -> tuple[int, str]:
+    """The largest of 1M, 500k, 200k and 100k declarations whose corpus and database fit in the free
+    disk (with a fifth to spare) and whose build and server fit in memory; and why."""
+    free = shutil.disk_usage(work).free
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for n in (1_000_000, 500_000, 200_000, 100_000):
+        disk = n * sum(BYTES_PER_DECLARATION.values()) * 1.2
+        ram = n * max(MEMORY_PER_DECLARATION.values())
+        if disk <= free and ram <= memory:
+            return n, (f"needs about {disk / 1e9:.0f} GB of disk ({free / 1e9:.0f} free) and {ram / 1e9:.0f} GB of"
+                       f" memory ({memory / 1e9:.0f})")
+    return 100_000, f"only {free / 1e9:.0f} GB of disk free: the smallest scale point"
+
+
 def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
     print(f"\n== N = {n:,}", file=sys.stderr)
     corpus_dir = work / f"corpus-{n}"
@@ -324,6 +344,8 @@ def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
     }
     result["vectors"] = synthetic_vectors(db_path, embedder)
     result["db_mb"] = round(db_path.stat().st_size / 2**20, 1)
+    result["vector_storage"] = compact.storage(db_path)
+    result["vector_memory"] = compact.memory(db_path, embedder.model_id)
     result["review"] = review_share(build)
     result["review"]["findings"] = sqlite3.connect(db_path).execute("select count(*) from findings").fetchone()[0]
     print(f"review: {result['review']}", file=sys.stderr)
@@ -398,6 +420,10 @@ def table(results: dict) -> str:
                    f"{r['pages']['endpoints']['declarations table']['p95_ms']}" if r.get("pages") else "—",
          "p95 ≤ 300", lambda r: f"errors {r['pages']['errors']}" if r.get("pages") else ""),
         ("database size (MB)", lambda r: r["db_mb"], "", lambda r: f"before vectors {r['db_mb_before_vectors']}"),
+        ("vectors held in memory per declaration (bytes)",
+         lambda r: r["vector_memory"]["held_per_declaration"] if r.get("vector_memory") else "—", "",
+         lambda r: f"as float32 per item: {r['vector_memory']['float32_per_declaration']}"
+                   f" ({r['vector_memory']['ratio']}×)" if r.get("vector_memory") else ""),
         ("peak memory: build / serve (MB)", lambda r: f"{r['ingest']['peak_rss_mb']} / {r['load']['server_peak_rss_mb']:.0f}",
          "", lambda r: ""),
     ]
@@ -428,8 +454,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--reuse-builds", action="store_true",
                     help="keep databases built by an earlier run (and its ingest figures); re-measure queries")
+    ap.add_argument("--scale", action="store_true",
+                    help="only the largest N this machine can hold, 1,000,000 if it fits (make bench-scale)")
     args = ap.parse_args(argv)
     sizes = [1000, 10_000, 100_000] if args.full else [int(x) for x in args.sizes.split(",")]
+    if args.scale:
+        n, reason = largest_that_fits(Path(args.workdir))
+        print(f"largest point: N = {n:,} ({reason})", file=sys.stderr)
+        sizes = [n]
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -25,17 +25,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def storage(db_path: str | Path) -> dict:
-    """Vector bytes per declaration: the vector blobs stored (float32, and the int8 copies with
-    their scale and bound where there are), and the pages of the tables holding them (rows,
-    keys and indexes included), from SQLite's dbstat."""
+    """Vector bytes per declaration: the vector data stored (float32 blobs, one per item, before
+    m020; two int8 levels with their scales and bound, one per distinct text, after), and the pages
+    of the tables holding them (rows, keys and indexes included), from SQLite's dbstat."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     n = conn.execute("select count(*) from declarations").fetchone()[0]
     items = conn.execute("select count(*) from embeddings").fetchone()[0]
     tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
     if "vectors" in tables:
-        vectors, blob = conn.execute("select count(*), coalesce(sum(length(embedding) + length(codes) + 8), 0)"
+        # both int8 levels and their two float32 scales (the rounding bound is for the scan only,
+        # counted too)
+        vectors, blob = conn.execute("select count(*), coalesce(sum(length(codes) + length(fine) + 12), 0)"
                                      " from vectors").fetchone()
-        exact = conn.execute("select coalesce(sum(length(embedding)), 0) from vectors").fetchone()[0]
+        exact = vectors * 4 * conn.execute("select coalesce(max(length(codes)), 0) from vectors").fetchone()[0]
         names = ("embeddings", "vectors")
     else:
         vectors, blob = conn.execute("select count(*), coalesce(sum(length(embedding)), 0) from embeddings").fetchone()
@@ -51,7 +53,7 @@ def storage(db_path: str | Path) -> dict:
         pages = {}
     conn.close()
     return {"declarations": n, "items": items, "stored_vectors": vectors, "vector_bytes": blob,
-            "float32_bytes": exact, "vector_bytes_per_declaration": round(blob / n, 1) if n else None,
+            "as_float32_bytes": exact, "vector_bytes_per_declaration": round(blob / n, 1) if n else None,
             "table_bytes": pages, "table_bytes_per_declaration": round(sum(pages.values()) / n, 1) if n and pages
             else None}
 
@@ -73,7 +75,7 @@ def memory(db_path: str | Path, model: str) -> dict:
     items = {kind: db.execute("select count(*) from embeddings where model = ? and kind = ?",
                               [model, kind]).fetchone()[0] for kind in ("declaration", "name", "indicator_names")}
     before = sum(items.values()) * dim * 4 + len(prof.vectors) * n * dim * 4 + (
-        prof.projected.nbytes if prof.projected is not None else 0)
+        prof.projected.size * 4 if prof.projected is not None else 0)
     return {"declarations": n, "dim": dim, "held_bytes": held, "held_per_declaration": round(held / n, 1),
             "float32_bytes": before, "float32_per_declaration": round(before / n, 1),
             "ratio": round(before / held, 2), "index_bytes": index.nbytes, "profiles_bytes": prof.nbytes}

@@ -235,7 +235,7 @@ def load_index(db, model: str, kind: str, cache: bool = True) -> VectorIndex:
             codes = np.zeros((0, 0), dtype=np.int8)
         index = VectorIndex(
             [r[0] for r in items], [r[1] for r in items], np.searchsorted(unique, vector_of).astype(np.int32),
-            unique, codes, np.array([r[2] for r in stored], dtype=np.float32),
+            unique.astype(np.int32) if not len(unique) or unique.max() < 2**31 else unique, codes, np.array([r[2] for r in stored], dtype=np.float32),
             np.array([r[3] for r in stored], dtype=np.float32), current)
         if cache:
             _index_cache[key] = index

@@ -50,7 +50,7 @@ class Centred:
 
     def exact(self, db, rows: list[int]) -> list[np.ndarray | None]:
         """The exact centred vectors of the declarations at ``rows`` (None where missing)."""
-        ids = self.vector_ids[rows] if len(rows) else np.zeros(0, np.int64)
+        ids = self.vector_ids[rows] if len(rows) else np.zeros(0, np.int32)
         have = [i for i, v in enumerate(ids) if v >= 0]
         out: list[np.ndarray | None] = [None] * len(rows)
         if have:
@@ -71,7 +71,7 @@ def centred(index: VectorIndex, pos: dict[str, int], n: int) -> Centred | None:
     mean = (total / len(src)).astype(np.float32)
     codes = np.zeros((n, index.dim), dtype=np.int8)
     scales = np.zeros(n, dtype=np.float32)
-    vector_ids = np.full(n, -1, dtype=np.int64)
+    vector_ids = np.full(n, -1, dtype=np.int64 if len(index.vector_ids) and index.vector_ids.max() >= 2**31 else np.int32)
     for start in range(0, len(src), BLOCK):
         block = index.dequantized(src[start:start + BLOCK]) - mean
         norms = np.linalg.norm(block, axis=1, keepdims=True)

@@ -93,12 +93,13 @@ class Profiles:
     vectors: dict[str, Centred]  # feature → every declaration's centred vector (int8; zero where missing)
     version: tuple
     basis: dict[str, np.ndarray] = field(default_factory=dict)  # feature → (d, SCAN_DIMS), weights folded in
-    projected: np.ndarray | None = None  # (n, SCAN_DIMS): the declarations in the scan's reduced space
+    projected: np.ndarray | None = None  # (n, SCAN_DIMS) int8: the declarations in the scan's reduced space
+    projected_scales: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
-        return sum(c.nbytes for c in self.vectors.values()) + (self.projected.nbytes if self.projected is not None
-                                                               else 0)
+        return sum(c.nbytes for c in self.vectors.values()) + (
+            self.projected.nbytes + self.projected_scales.nbytes if self.projected is not None else 0)
 
     def scores(self, q: dict[str, np.ndarray | None], idx: np.ndarray | None = None) -> np.ndarray:
         """Weighted cosines of a query's centred vectors with every declaration's (or those at ``idx``)."""
@@ -117,7 +118,7 @@ class Profiles:
             for feature, b in self.basis.items():
                 if q.get(feature) is not None:
                     reduced += q[feature] @ b
-            pool = top_indices(self.projected @ reduced, POOL * k)
+            pool = top_indices(quantized.dot_codes(self.projected, self.projected_scales, reduced), POOL * k)
             return [self.ids[i] for i in pool[top_indices(self.scores(q, pool), k)]]
         return [self.ids[i] for i in top_indices(self.scores(q), k)]
 
@@ -138,12 +139,13 @@ class Profiles:
             d = self.vectors[f].codes.shape[1]
             basis[f] = (WEIGHTS[f] * top[start:start + d]).astype(np.float32)
             start += d
-        projected = np.zeros((n, top.shape[1]), dtype=np.float32)
+        projected = np.zeros((n, top.shape[1]), dtype=np.int8)
+        scales = np.zeros(n, dtype=np.float32)
         for lo in range(0, n, 8192):
             rows = np.arange(lo, min(n, lo + 8192))
-            for f in features:
-                projected[rows] += self.vectors[f].dense(rows) @ basis[f]
-        self.basis, self.projected = basis, projected
+            block = sum(self.vectors[f].dense(rows) @ basis[f] for f in features)
+            projected[rows], scales[rows], _ = quantized.quantize_rows(block)
+        self.basis, self.projected, self.projected_scales = basis, projected, scales
 
     def centre(self, vector: np.ndarray | None, feature: str) -> np.ndarray | None:
         c = self.vectors.get(feature)
