@@ -107,6 +107,7 @@ def _box_height(quad) -> float:
 
 # ------------------------------------------------------------------ characters
 
+_ONE = re.compile(r"(?<=[≥≤<>=＝\d.])[Il|](?=[\d.年月日个人次%万元天户家项]|$)|^[Il|](?=\d)")
 _SPACED_NUMBER = re.compile(r"(?<=\d)[.,，．]\s+(?=\d)|(?<=\d)\s+(?=[.,，．]\d)")
 _DIGIT_GROUPS = re.compile(r"(?<=\d) (?=\d{3}\b)")
 
@@ -114,6 +115,8 @@ _DIGIT_GROUPS = re.compile(r"(?<=\d) (?=\d{3}\b)")
 def mend(text: str) -> str:
     """What recognition does to numbers, undone: ``781. 50`` → 781.50, ``1 260`` → 1260, ``％`` → %."""
     text = text.replace("％", "%").replace("．", ".")
+    text = _ONE.sub("1", text)  # ≥I年, 1I → ≥1年, 11: an I among digits is a one
+    text = re.sub(r"(?<=[≥≤<>=＝])[。oO](?=[\d.万元%个]|$)", "0", text)  # =。万元 → =0万元
     text = _SPACED_NUMBER.sub(lambda m: m.group(0).strip().replace("，", ",").replace(" ", ""), text)
     text = _DIGIT_GROUPS.sub("", text)
     return text
@@ -211,7 +214,7 @@ def _recognise(crop) -> tuple[str, float]:
 
 # ------------------------------------------------------------------ comparators
 
-_COMPARATOR_LOOKALIKES = set("=三Ⅱ〓＝≥≤")
+_COMPARATOR_LOOKALIKES = set("=三ⅡI|〓＝≥≤")
 
 
 def _with_comparators(grey, item: list) -> list:
@@ -249,10 +252,11 @@ def comparator_shape(crop) -> str | None:
     if crop.size == 0 or crop.shape[0] < 6 or crop.shape[1] < 4:
         return None
     ink = (crop < _ink_level(crop)).astype(np.uint8)
-    count, labels = cv2.connectedComponents(ink, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     edge = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
-    for k in edge - {0}:  # a table's rule or a neighbour's ink reaching into the box
-        ink[labels == k] = 0
+    for k in range(1, count):  # a table's rule or a neighbour's ink reaching into the box; specks
+        if k in edge or stats[k, cv2.CC_STAT_AREA] < 3:
+            ink[labels == k] = 0
     ink = ink.astype(bool)
     rows = np.where(ink.any(axis=1))[0]
     cols = np.where(ink.any(axis=0))[0]
@@ -264,9 +268,10 @@ def comparator_shape(crop) -> str | None:
         return None  # too tall or too flat for a comparator
     strokes = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0] - 1
     spans = ink.sum(axis=1) / w
-    if spans[0] >= 0.75:  # a full bar on top: = when a second one closes it and nothing else is there
+    if spans[: max(2, h // 5)].max() >= 0.75:  # a bar on top: = when a second one is under it, little else
         full = spans >= 0.75
-        return "=" if strokes == 2 and full[-1] and full.sum() >= 2 else None
+        runs = (np.diff(np.concatenate([[0], full.astype(int), [0]])) == 1).sum()
+        return "=" if runs == 2 and ink[full].sum() >= 0.7 * ink.sum() else None
     centre = np.where(ink[0])[0].mean() / max(1, w - 1)
     if strokes not in (1, 2):
         return None
