@@ -89,7 +89,9 @@ def _read(fmt: str, data: bytes, path: str, suffix: str) -> Document:
         return read_pdf(data)
     except ParseError as e:
         raise ParseError(str(e) if str(e).startswith(path) else f"{path}: {e}", e.line) from e
-    except Exception as e:  # noqa: BLE001 - a corrupt file: name it and say why
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as e:  # noqa: BLE001 - a corrupt file (a Rust reader's panic included): name it, say why
         raise ParseError(f"{path}: 无法打开{NAMES_ZH[fmt]}文件（{type(e).__name__}: {str(e)[:200]}）") from e
 
 
