@@ -83,17 +83,20 @@ def _read_upright(grey) -> tuple[list, int]:
     import numpy as np
 
     best: tuple[float, list, int] = (-1.0, [], 0)
-    for turned in (0, 90, 180, 270):
+    turns = [0]
+    while turns:
+        turned = turns.pop(0)
         img = grey if not turned else np.ascontiguousarray(np.rot90(grey, k=turned // 90))
         result, _ = engine()(_rgb(img), return_word_box=True)
         result = result or []
         chars = sum(len(r[1]) for r in result)
         score = sum(float(r[2]) * len(r[1]) for r in result) / chars if chars else 0.0
-        wide = sum(1 for r in result if _box_width(r[0]) >= _box_height(r[0]))
         if score * chars > best[0] * sum(len(r[1]) for r in best[1]):
             best = (score, result, turned)
-        if score >= 0.85 and wide >= 0.7 * len(result):
-            break  # it reads well this way up
+        if turned or chars < 20 or score >= 0.85:
+            continue  # it reads well this way up, or there is too little text to tell
+        tall = sum(1 for r in result if _box_height(r[0]) > 1.5 * _box_width(r[0]))
+        turns = [90, 270] if tall > 0.5 * len(result) else [180]  # sideways, or upside down
     return best[1], best[2]
 
 
