@@ -31,6 +31,7 @@ class ClusterError(RuntimeError):
 def _prepare(path: str, data: bytes):
     from .build import prepare_file
 
+    os.environ.setdefault("KB_OCR_THREADS", "1")  # one task per worker thread already
     return prepare_file(path, data)
 
 
@@ -96,17 +97,19 @@ class Cluster:
         info = self.client.scheduler_info(n_workers=-1)["workers"]
         return {"GPU": 1} if any(w.get("resources", {}).get("GPU") for w in info.values()) else None
 
-    def prepare(self, paths: list[Path]) -> Iterator:
+    def prepare(self, paths: list[Path | str]) -> Iterator:
         """prepare_file of each file on the workers, yielded in the files' order as they finish
         (a window of files in flight, so the writer never waits on more than it can store)."""
         window = max(2, IN_FLIGHT_PER_WORKER * max(1, self.workers))
         pending: deque = deque()
         it = iter(paths)
 
-        def send(path: Path) -> None:
+        def send(path: Path | str) -> None:
+            from .build import load
+
             try:
-                data = path.read_bytes()
-            except OSError:
+                data = load(path)  # a file's bytes, or an archive member's
+            except Exception:  # noqa: BLE001 - read again below, where the reason is recorded as locally
                 data = None
             if data is None:
                 from .build import prepare_file
