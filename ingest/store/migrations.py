@@ -427,6 +427,9 @@ def m020_vectors_per_text(db: Database) -> None:
         for event in ("insert", "update", "delete"):
             db.execute(f"create trigger {table}_version_{event} after {event} on {table} begin"
                        " update kb_state set value = value + 1 where key = 'embeddings_version'; end")
+
+
+@migrations()
 def m022_ocr_confidence(db: Database) -> None:
     # a declaration read from a scan or a photo: the recognition's mean confidence over its rows
     # (NULL for one read from a text layer), shown on its page with 请核对
