@@ -59,16 +59,18 @@ STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-s", "--silent", is_flag=True, help="No progress bars or per-file lines")
 @click.option("--no-embed", is_flag=True, help="Skip embeddings (full-text search only)")
+@click.option("--no-ocr", is_flag=True, help="Skip OCR of scans and photos (their pages are noted as not read)")
 @click.option("--model", envvar="KB_MODEL",
               help="sentence-transformers model name or path (default: bundled multilingual-e5-small; 'hash': no model)")
 @click.option("-j", "--jobs", type=int, default=0, help="Parallel parsing processes (default: one per CPU)")
 @click.option("--cluster", envvar="KB_CLUSTER", metavar="ADDRESS",
               help="Read, parse and embed on a Dask cluster (tcp://HOST:8786, or local:N for N local workers);"
                    " this process stores")
-def build(db_path, paths, silent, no_embed, model, jobs, cluster):
+def build(db_path, paths, silent, no_embed, no_ocr, model, jobs, cluster):
     """Ingest declaration files (or folders of them) into DB_PATH.
 
-    Reads .txt .md .tsv .csv .xlsx .docx .pdf .html files. Running it again on the same input changes nothing; a changed
+    Reads .pdf .ofd .xlsx .xls .et .docx .doc .wps .html .txt .md .csv .tsv files, scans and photos (OCR) and
+    .zip archives, deciding each file's format by its content. Running it again on the same input changes nothing; a changed
     file replaces what it stored before; a file that cannot be read is reported and recorded in
     parse_failures, and the others still go in; if the embedding model fails, the declarations are
     stored without vectors. The build commits in batches, each file whole: readers of DB_PATH
@@ -85,7 +87,11 @@ def build(db_path, paths, silent, no_embed, model, jobs, cluster):
     from .build import build as run_build
     from .store import open_db
 
+    import os
+
     db = open_db(db_path)
+    if no_ocr:
+        os.environ["KB_OCR"] = "off"  # the parsing workers inherit it
     embedder = None
     if not no_embed:
         from .embedders import get_embedder

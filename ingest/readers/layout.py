@@ -153,27 +153,28 @@ def text_lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
     """Glyphs grouped into printed lines (vertical overlap), each sorted left to right; lines top to bottom."""
     if not glyphs:
         return []
-    order = sorted(glyphs, key=lambda g: (g.cy, g.x0))
+    if len(glyphs) == 1:
+        return [list(glyphs)]
+    order = sorted(glyphs, key=lambda g: g.top + g.bottom)  # by their centres
     lines: list[list[Glyph]] = []
-    spans: list[list[float]] = []  # top, bottom, centre of each open line
-    for g in order:
-        placed = False
-        # the last few lines are the candidates: glyphs come sorted by their centre
-        for k in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
-            top, bottom = spans[k][0], spans[k][1]
-            overlap = min(bottom, g.bottom) - max(top, g.top)
-            if overlap > 0.5 * min(bottom - top, g.size) or abs(g.cy - spans[k][2]) < 0.25 * g.size:
-                lines[k].append(g)
-                spans[k][0] = min(top, g.top)
-                spans[k][1] = max(bottom, g.bottom)
-                placed = True
-                break
-        if not placed:
-            lines.append([g])
-            spans.append([g.top, g.bottom, g.cy])
-    for line in lines:
-        line.sort(key=lambda g: g.x0)
-    lines.sort(key=lambda ln: min(g.top for g in ln))
+    line = [order[0]]
+    top, bottom = order[0].top, order[0].bottom
+    for g in order[1:]:
+        gt, gb = g.top, g.bottom
+        overlap = (bottom if bottom < gb else gb) - (top if top > gt else gt)
+        height = bottom - top if bottom - top < gb - gt else gb - gt
+        if overlap > 0.5 * height:
+            line.append(g)
+            if gt < top:
+                top = gt
+            if gb > bottom:
+                bottom = gb
+            continue
+        lines.append(line)
+        line, top, bottom = [g], gt, gb
+    lines.append(line)
+    for ln in lines:
+        ln.sort(key=lambda g: g.x0)
     return lines
 
 
@@ -492,10 +493,14 @@ def split_bands(table: Table) -> Table:
     lines starts a line that other columns start a line beside too."""
     n = len(table.ys) - 1
     cuts: dict[int, list[float]] = {}
+    by_row: dict[int, list[Cell]] = {}
+    for c in table.cells:
+        if c.rowspan == 1 and c.glyphs:
+            by_row.setdefault(c.row, []).append(c)
     for j in range(n):
-        band = [c for c in table.cells if c.row == j and c.rowspan == 1 and c.glyphs]
-        if len(band) < 2:
-            continue
+        band = by_row.get(j, [])
+        if len(band) < 2 or sum(1 for c in band if _lines_at_least(c.glyphs, 2)) < 2:
+            continue  # rows need two columns of several lines
         tops = {id(c): [min(g.top for g in line) for line in text_lines(c.glyphs)] for c in band}
         anchor = min(band, key=lambda c: (len(tops[id(c)]), c.col))
         starts = tops[id(anchor)]
@@ -531,6 +536,14 @@ def split_bands(table: Table) -> Table:
             continue
         cells.append(Cell(r0, c.col, r1 - r0 + 1, c.colspan, c.x0, ys[r0], c.x1, ys[r1 + 1], c.glyphs))
     return Table(table.xs, ys, cells, True)
+
+
+def _lines_at_least(glyphs: list[Glyph], k: int) -> bool:
+    """Whether the glyphs lie on ``k`` printed lines or more (cheap: their heights, not their lines)."""
+    if k <= 1:
+        return bool(glyphs)
+    size = min(g.size for g in glyphs)
+    return max(g.top for g in glyphs) - min(g.top for g in glyphs) >= 0.8 * size
 
 
 def _continues(row: dict[int, list[Glyph]], line: dict[int, list[Glyph]]) -> bool:

@@ -29,6 +29,8 @@ class OCRUnavailable(RuntimeError):
 def engine():
     """The recognition engine, loaded once per process (about 1 s)."""
     global _ENGINE
+    if os.environ.get("KB_OCR", "").lower() in ("0", "off", "no", "false"):
+        raise OCRUnavailable("已按设置跳过文字识别（kb build --no-ocr 或 KB_OCR=off）")
     with _LOCK:
         if _ENGINE is None:
             try:
