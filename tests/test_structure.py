@@ -16,7 +16,7 @@ LAYERS = [
     {"vectors"},
     {"review"},
     {"build", "query"},
-    {"cli", "serve", "__main__"},
+    {"cli", "serve", "web", "__main__"},
 ]
 
 
