@@ -273,7 +273,12 @@ def similar(db_path, declaration_id, draft_file, text, limit, keep_all, as_json,
     else:
         if draft_file is not None:
             data = sys.stdin.buffer.read() if draft_file == "-" else open(draft_file, "rb").read()
-            draft = q.read_draft(data=data, filename=None if draft_file == "-" else draft_file)
+            from .records import ParseError
+
+            try:
+                draft = q.read_draft(data=data, filename=None if draft_file == "-" else draft_file)
+            except ParseError as e:
+                raise click.ClickException(f"无法读取草稿文件：{e}")
         else:
             draft = q.read_draft(text=text)
         hits = q.similar_to_draft(db, get_embedder(model), draft, limit, cutoff=cutoff)

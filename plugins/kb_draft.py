@@ -1,16 +1,21 @@
 """与我的草稿相似: ``/kb/-/draft`` (and ``/kb/-/draft.json``) reads a pasted or uploaded draft and
-shows the most similar past projects and the indicators they used. Nothing of the draft is stored."""
+shows the most similar past projects and the indicators they used. Nothing of the draft is stored.
+
+What a visitor sends is bounded (``ingest.web.uploads``): the body is refused while it streams once
+it passes 10 MB, a file is read in a separate process with a memory and time limit, archives are
+checked before they are inflated; a refused upload gets its reason on the page (or in the JSON).
+"""
 
 from __future__ import annotations
-
-import urllib.parse
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from ingest.web import served_database
+from ingest.web import json_response, served_database
+from ingest.web.errors import MODEL_LOADING_MESSAGE, ModelLoading, ServiceError
+from ingest.web.uploads import MAX_BODY, DraftReader, form_fields, read_body
 
-DRAFT_MAX_BYTES = 10 << 20  # an uploaded draft
+READER = DraftReader()  # one reading process per server worker, started on the first upload
 
 
 @hookimpl
@@ -19,46 +24,25 @@ def skip_csrf(datasette, scope):
     return scope.get("path", "").startswith("/kb/-/draft")
 
 
-async def _draft_input(request) -> tuple[str | None, bytes | None, str | None]:
-    """The pasted text and the uploaded file of the draft form (urlencoded or multipart)."""
-    body = await request.post_body()
-    if len(body) > DRAFT_MAX_BYTES:
-        raise ValueError(f"文件太大（超过 {DRAFT_MAX_BYTES >> 20} MB）")
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        from email.parser import BytesParser
-        from email.policy import HTTP
-
-        msg = BytesParser(policy=HTTP).parsebytes(b"content-type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body)
-        text = data = filename = None
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if name == "text":  # browsers send form fields as UTF-8 without saying so
-                text = (part.get_payload(decode=True) or b"").decode(part.get_content_charset() or "utf-8", "replace")
-            elif name == "file":
-                filename = part.get_filename()
-                payload = part.get_payload(decode=True)
-                if filename and payload:
-                    data = payload
-        return text, data, filename
-    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-    return (form.get("text") or [None])[0], None, None
-
-
-def _compare_draft(conn, text, data, filename) -> dict:
-    """Read the draft, find the most similar past projects and what indicators they used. Nothing is stored."""
+def _compare_draft(conn, draft) -> dict:
+    """The most similar past projects and what indicators they used. Nothing is stored."""
     from dataclasses import asdict
 
     from ingest import query
     from ingest.embedders import get_embedder
 
-    if data is not None:
-        draft = query.read_draft(data=data, filename=filename)
-    else:
-        draft = query.read_draft(text=text)
     hits = query.similar_to_draft(conn, get_embedder(), draft, 10)
     groups = query.indicators_of(conn, hits[:8])
     return {"draft": asdict(draft), "similar": [asdict(h) for h in hits], "indicators": [asdict(g) for g in groups]}
+
+
+def _model_ready() -> bool:
+    from ingest.embedders import is_ready, warm_in_background
+
+    if is_ready():
+        return True
+    warm_in_background()
+    return False
 
 
 @hookimpl
@@ -67,23 +51,29 @@ def register_routes(datasette):
         database = served_database(datasette)
         if database is None:
             return Response.html("<p>No database is being served.</p>", status=404)
-        context = {"database": database, "text": "", "result": None, "error": None, "max_mb": DRAFT_MAX_BYTES >> 20}
+        context = {"database": database, "text": "", "result": None, "error": None, "max_mb": MAX_BODY >> 20}
+        status, retry_after = 200, None
         if request.method == "POST":
             try:
-                text, data, filename = await _draft_input(request)
-            except ValueError as e:
-                context["error"] = str(e)
-            else:
+                body = await read_body(request)
+                text, data, filename = form_fields(body, request.headers.get("content-type", ""))
                 context["text"] = text or ""
                 if not (text or "").strip() and not data:
-                    context["error"] = "请粘贴草稿文字或选择一个文件"
-                else:
-                    db = datasette.get_database(database)
-                    context["result"] = await db.execute_fn(lambda conn: _compare_draft(conn, text, data, filename))
+                    raise ServiceError("请粘贴草稿文字或选择一个文件")
+                if not _model_ready():  # comparing a draft needs its vectors
+                    raise ModelLoading(MODEL_LOADING_MESSAGE.format(seconds=ModelLoading.retry_after))
+                draft = await READER.read(text, data, filename)
+                db = datasette.get_database(database)
+                context["result"] = await db.execute_fn(lambda conn: _compare_draft(conn, draft))
+            except ServiceError as e:
+                context["error"], status, retry_after = e.message, e.status, e.retry_after
+        headers = {"retry-after": str(retry_after), "cache-control": "no-store"} if retry_after else {}
         if request.url_vars.get("format") == "json":
             if context["error"]:
-                return Response.json({"ok": False, "error": context["error"]}, status=400)
-            return Response.json({"ok": True, **(context["result"] or {})}, default=str)
-        return Response.html(await datasette.render_template("kb_draft.html", context, request=request))
+                return json_response({"ok": False, "error": context["error"], "status": status}, status=status,
+                                     headers=headers)
+            return json_response({"ok": True, **(context["result"] or {})})
+        return Response.html(await datasette.render_template("kb_draft.html", context, request=request),
+                             status=status, headers=headers)
 
     return [(r"^/kb/-/draft(\.(?P<format>json))?$", draft_page)]

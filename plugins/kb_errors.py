@@ -8,6 +8,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import escape
 
+from ingest.web import json_response
+
 _log = logging.getLogger("kb")
 _ERROR_TITLES = {400: "请求有误", 403: "没有权限", 404: "找不到该页面或记录", 405: "不支持的请求方式", 500: "服务器内部错误"}
 
@@ -23,33 +25,48 @@ def _quiet_default_handler() -> None:
 _quiet_default_handler()
 
 
-def _error_status(exception) -> tuple[int, str]:
+def _error_status(exception, datasette) -> tuple[int, str, str | None]:
+    """(status, message, title) of an exception; a title of None takes the status's."""
     from datasette.database import QueryInterrupted
     from datasette.utils.asgi import Base400
 
-    if isinstance(exception, QueryInterrupted):
-        return 400, "查询超时：请缩小范围或简化查询 (the query took longer than the time limit)"
+    from ingest.web.errors import TIME_LIMIT_MESSAGE, ServiceError
+
+    if isinstance(exception, ServiceError):
+        return exception.status, exception.message, exception.title
+    if isinstance(exception, QueryInterrupted) or getattr(exception, "title", None) == "SQL Interrupted":
+        # Datasette's own time limit (its message is an HTML page with the SQL in a textarea)
+        seconds = datasette.setting("sql_time_limit_ms") / 1000
+        return 400, TIME_LIMIT_MESSAGE.format(seconds=seconds), "查询超时"
     if isinstance(exception, Base400):
-        return exception.status, str(exception.args[0] if exception.args else exception)
+        return exception.status, str(exception.args[0] if exception.args else exception), None
     status = getattr(exception, "status", 500)
     message = getattr(exception, "message", None) or str(exception)
-    return (status if isinstance(status, int) else 500), message
+    return (status if isinstance(status, int) else 500), message, None
+
+
+def error_response(request, status: int, message: str, title: str | None = None,
+                   retry_after: int | None = None) -> Response:
+    """The answer to a failed request: JSON for a ``.json`` address, else a short Chinese page."""
+    title = title or _ERROR_TITLES.get(status, "请求有误")
+    headers = {"retry-after": str(retry_after), "cache-control": "no-store"} if retry_after else {}
+    if request.path.split("?")[0].endswith(".json"):
+        return json_response({"ok": False, "error": str(message), "status": status, "title": title}, status=status,
+                             headers=headers)
+    body = (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{escape(title)} · 绩效目标知识库</title>"
+            "<link rel='stylesheet' href='/-/static/app.css'></head><body><section class='content'>"
+            f"<h1>{escape(title)}</h1><p>{escape(str(message))}</p>"
+            "<p><a href='/kb'>返回绩效目标知识库首页</a></p></section></body></html>")
+    return Response.html(body, status=status, headers=headers)
 
 
 @hookimpl
 def handle_exception(datasette, request, exception):
     """Errors answer briefly, in Chinese, and log one line (a traceback only for real faults)."""
-    status, message = _error_status(exception)
-    if status >= 500:
+    status, message, title = _error_status(exception, datasette)
+    if status >= 500 and status != 503:
         _log.error("%s %s: %s", status, request.path, message, exc_info=exception)
-        message = "服务器内部错误，请稍后再试"
+        message, title = "服务器内部错误，请稍后再试", None
     else:
         _log.info("%s %s: %s", status, request.path, str(message)[:200])
-    title = _ERROR_TITLES.get(status, "请求有误")
-    if request.path.split("?")[0].endswith(".json"):
-        return Response.json({"ok": False, "error": str(message), "status": status, "title": title}, status=status)
-    body = (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{escape(title)} · 绩效目标知识库</title>"
-            "<link rel='stylesheet' href='/-/static/app.css'></head><body><section class='content'>"
-            f"<h1>{escape(title)}</h1><p>{escape(str(message))}</p>"
-            "<p><a href='/kb'>返回绩效目标知识库首页</a></p></section></body></html>")
-    return Response.html(body, status=status)
+    return error_response(request, status, message, title, getattr(exception, "retry_after", None))

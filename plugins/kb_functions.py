@@ -34,6 +34,9 @@ from dataclasses import asdict
 
 from datasette import hookimpl
 
+from ingest.web.errors import (MODEL_LOADING_MESSAGE, TIME_LIMIT_MESSAGE, InputTooLong, ModelLoading,
+                               StatementTimeLimit)
+
 _log = logging.getLogger("kb")
 
 # Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
@@ -49,12 +52,10 @@ HEAP_LIMIT = 1 << 30  # bytes SQLite may hold in all (the page caches use far le
 SEARCH_TABLES = ("declarations", "indicators", "policies")
 
 
-class StatementTimeLimit(Exception):
-    """A project function was called after its statement's time limit."""
-
-
-class ModelLoading(Exception):
-    """A query needing the embedding model arrived while it was still loading."""
+# The project's SQL functions raise these; SQLite reports any error raised inside a function only as
+# "user-defined function raised exception", so the function's own error is kept per thread and
+# raised in its place when the statement fails (``_install_error_passing``).
+_raised = threading.local()
 
 
 # The time limit of the statement running on this thread (Datasette sets one per query). Datasette
@@ -73,6 +74,7 @@ def _install_time_limit() -> None:
     @contextlib.contextmanager
     def sqlite_timelimit(conn, ms):
         _deadline.at = time.perf_counter() + ms / 1000
+        _deadline.ms = ms
         try:
             with original(conn, ms):
                 yield
@@ -128,10 +130,15 @@ def _install_cursor_release() -> None:
     @functools.wraps(original)
     async def execute_fn(self, fn):
         def releasing(conn):
+            _raised.error = None
             try:
                 return fn(conn)
             except BaseException as e:
+                own, _raised.error = getattr(_raised, "error", None), None
                 _release_frames(e)
+                if own is not None and _raised_by_function(e):
+                    _release_frames(own)
+                    raise own from None  # the function's own error and reason, not SQLite's wrapper
                 raise
 
         return await original(self, releasing)
@@ -139,29 +146,79 @@ def _install_cursor_release() -> None:
     execute_fn._kb = True
     database.Database.execute_fn = execute_fn
 
+    original_execute = database.Database.execute
+
+    @functools.wraps(original_execute)
+    async def execute(self, sql, *args, log_sql_errors=True, **kwargs):
+        """Datasette prints every failed statement with its parameters in full (a 2 MB string
+        included) and SQLite's generic reason; one short line with the real reason instead."""
+        try:
+            return await original_execute(self, sql, *args, log_sql_errors=False, **kwargs)
+        except Exception as e:
+            if log_sql_errors:
+                reason = "查询超时" if isinstance(e, database.QueryInterrupted) else getattr(e, "message", None) or str(e)
+                _log.warning("查询未完成（%s）：%s", reason[:200], " ".join(str(sql).split())[:160])
+            raise
+
+    database.Database.execute = execute
+
 
 _install_cursor_release()
+
+
+def _raised_by_function(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.Error) and "user-defined function raised exception" in str(e)
+
+
+def _install_error_passing() -> None:
+    """A handled error raised in a project function is not printed as "Exception ignored in …"
+    with a traceback (Datasette turns on sqlite3's callback tracebacks, which go to
+    ``sys.unraisablehook``): it reaches the client with its reason, and real faults are logged
+    once, with their traceback, by the error handler (``kb_errors.py``)."""
+    import sys
+
+    previous = sys.unraisablehook
+    if getattr(previous, "_kb", False):
+        return
+
+    def hook(unraisable):
+        if unraisable.exc_value is not None and unraisable.exc_value is getattr(_raised, "error", None):
+            return
+        previous(unraisable)
+
+    hook._kb = True
+    sys.unraisablehook = hook
+
+
+_install_error_passing()
 
 
 def _check_time() -> None:
     at = getattr(_deadline, "at", None)
     if at is not None and time.perf_counter() > at:
-        raise StatementTimeLimit("查询超时 (the query took longer than the time limit)")
+        raise StatementTimeLimit(TIME_LIMIT_MESSAGE.format(seconds=getattr(_deadline, "ms", 0) / 1000))
 
 
 def _embedder():
-    """The embedder, waiting for a background model load only as long as the statement's time
-    budget allows: a query arriving while the model loads gets a clear error (not cached), never a
-    thread blocked for the whole load."""
-    from ingest.embedders import get_embedder, is_ready, is_warming, warm_in_background
+    """The embedder once its model is loaded; while this worker is still loading it (in the
+    background since the server started), a query needing it is answered at once with
+    :class:`ModelLoading` (503, ``Retry-After``), never kept waiting for the load."""
+    from ingest.embedders import get_embedder, is_ready, warm_in_background
 
     if not is_ready():
         warm_in_background()
-        while not is_ready() and is_warming():
-            if getattr(_deadline, "at", None) is not None and time.perf_counter() > _deadline.at:
-                raise ModelLoading("语义模型正在加载，请几秒后再试 (the embedding model is loading; try again shortly)")
-            time.sleep(0.05)
+        raise ModelLoading(MODEL_LOADING_MESSAGE.format(seconds=ModelLoading.retry_after))
     return get_embedder()
+
+
+def _semantic_ready() -> bool:
+    """Whether the model is loaded; if not, its load is started (in the background)."""
+    from ingest.embedders import is_ready, warm_in_background
+
+    if is_ready():
+        return True
+    warm_in_background()
+    return False
 
 
 def _k(k) -> int:
@@ -172,7 +229,10 @@ def _k(k) -> int:
 
 
 def _q(q) -> str:
-    return str(q or "")[:MAX_Q]
+    text = str(q or "")
+    if len(text) > MAX_Q:
+        raise InputTooLong(f"检索词过长：{len(text)} 个字，最多 {MAX_Q} 个字")
+    return text
 
 
 def jieba_seg(text):
@@ -218,7 +278,12 @@ def _functions(conn):
         return _pairs(hits, "indicator_id" if kind == "indicator" else "id")
 
     def hybrid(q, k=10):
-        return _pairs(query.hybrid_search(conn, _embedder(), _q(q), _k(k)))
+        q, k = _q(q), _k(k)
+        if not _semantic_ready():  # full text until the model is loaded, and each row says so
+            return json.dumps([[h.id, h.score, "fulltext"] for h in query.search_declarations(conn, q, k)],
+                              ensure_ascii=False)
+        return json.dumps([[h.id, h.score, "hybrid"] for h in query.hybrid_search(conn, get_embedder(), q, k)],
+                          ensure_ascii=False)
 
     def similar(decl_id, k=10):
         try:
@@ -245,8 +310,12 @@ def _functions(conn):
 
 def _timed(fn):
     def call(*args):
-        _check_time()
-        return fn(*args)
+        try:
+            _check_time()
+            return fn(*args)
+        except BaseException as e:
+            _raised.error = e  # raised again in place of SQLite's "user-defined function raised exception"
+            raise
 
     return call
 
@@ -336,9 +405,9 @@ def startup(datasette):
 @hookimpl
 def prepare_connection(conn, database, datasette):
     limit_connection(conn)
-    conn.create_function("jieba_seg", 1, jieba_seg, deterministic=True)
-    conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
-    conn.create_function("kb_snippet", 2, kb_snippet, deterministic=True)
+    conn.create_function("jieba_seg", 1, _timed(jieba_seg), deterministic=True)
+    conn.create_function("jieba_query", 1, _timed(jieba_query), deterministic=True)
+    conn.create_function("kb_snippet", 2, _timed(kb_snippet), deterministic=True)
     if getattr(datasette.databases.get(database), "path", None):
         for name, (nargs, fn) in _functions(conn).items():
             conn.create_function(name, nargs, fn)
@@ -440,8 +509,11 @@ def _response_cache(app, datasette):
                 captured["size"] += len(message.get("body", b""))
             await send(message)
 
+        ready = _model_ready()
         await app(scope, receive, capture)
         no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in captured.get("headers", []))
+        # an answer given while the model loaded (full text only) is never kept
+        no_store = no_store or not (ready and _model_ready())
         if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY and not no_store:
             with lock:
                 cache[key] = (200, captured["headers"], b"".join(captured["body"]))
@@ -449,6 +521,12 @@ def _response_cache(app, datasette):
                     cache.popitem(last=False)
 
     return cached_app
+
+
+def _model_ready() -> bool:
+    from ingest.embedders import is_ready
+
+    return is_ready()
 
 
 def _excel_csv(app):

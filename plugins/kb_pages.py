@@ -14,7 +14,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from ingest.query.browse import MODES, TABS
-from ingest.web import served_database
+from ingest.web import json_response, served_database
 from ingest.web.charts import bar_chart, histogram
 from ingest.web.format import wan
 
@@ -62,7 +62,7 @@ def register_routes(datasette):
             return _no_database()
         summary = await datasette.get_database(database).execute_fn(pages.review_summary)
         if request.url_vars.get("format") == "json":
-            return Response.json(summary, default=str)
+            return json_response(summary)
         return Response.html(await datasette.render_template(
             "kb_review.html", {"database": database, "summary": summary,
                                "chart_departments": bar_chart(summary["departments"][:30], "dept_name", "findings"),
@@ -85,7 +85,7 @@ def register_routes(datasette):
         if request.url_vars.get("format") == "json":
             from dataclasses import asdict
 
-            response = Response.json(asdict(result), default=str)
+            response = json_response(asdict(result))
         else:
             response = Response.html(await datasette.render_template(
                 "kb_search.html", {"database": database, "r": result, "modes": MODES, "tabs": TABS,
@@ -102,7 +102,7 @@ def register_routes(datasette):
         data = await datasette.get_database(database).execute_fn(lambda conn: pages.indicator_page(conn, name))
         numbers = data.pop("numbers")
         if request.url_vars.get("format") == "json":
-            return Response.json(data, default=str)
+            return json_response(data)
         charts = [{**{k: v for k, v in n.items() if k != "numbers"}, "svg": histogram(n["numbers"], n["unit"])}
                   for n in numbers]
         return Response.html(await datasette.render_template(
@@ -114,7 +114,7 @@ def register_routes(datasette):
             return _no_database()
         data = await datasette.get_database(database).execute_fn(pages.overview)
         if request.url_vars.get("format") == "json":
-            return Response.json(data, default=str)
+            return json_response(data)
         charts = {"chart_year_count": bar_chart(data["by_year"], "year", "declarations"),
                   "chart_year_funds": bar_chart(data["by_year"], "year", "funds_wan"),
                   "chart_dept": bar_chart(data["by_dept"][:25], "dept_name", "declarations"),
@@ -128,7 +128,7 @@ def register_routes(datasette):
         from ingest.embedders import is_warming
 
         warming = is_warming()
-        return Response.json({"ready": not warming, "warming": warming, "pid": os.getpid()},
+        return json_response({"ready": not warming, "warming": warming, "pid": os.getpid()},
                              headers={"cache-control": "no-store"})
 
     return [(r"^/-/kb-status\.json$", status), (r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),

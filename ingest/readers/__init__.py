@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..records import ParseError
 from .grid import Document, Row
+from .safety import check_archive
 from .text import MAX_BYTES, decode, read_lines
 
 TEXT_SUFFIXES = (".txt", ".md", ".tsv", ".csv", ".text")
@@ -29,6 +30,7 @@ def read_document(data: bytes, path: str = "<input>") -> Document:
         cannot be opened; the message names the file.
     """
     suffix = Path(path).suffix.lower()
+    check_archive(data, path)  # any zip, whatever its name: inflated size and entries, before inflating
     if suffix in _MAGIC:
         if len(data) > MAX_BYTES:
             raise ParseError(f"{path}: {len(data):,} bytes is more than the {MAX_BYTES:,} a file may have; split it")

@@ -31,7 +31,11 @@ class Draft:
 
 def read_draft(text: str | None = None, data: bytes | None = None, filename: str | None = None) -> Draft:
     """A draft from pasted text or an uploaded file: a form if the interpreter can read one, else
-    the text itself as the project's description (a first short line is taken as its name)."""
+    the text itself as the project's description (a first short line is taken as its name).
+
+    :raises ParseError: an uploaded file that cannot be read (its reason: not of its format, an
+        archive refused by ``readers.safety``, …).
+    """
     from ...form import interpret
     from ...form.policies import extract_policies
     from ...readers import read_document
@@ -41,8 +45,12 @@ def read_draft(text: str | None = None, data: bytes | None = None, filename: str
     doc = decl = None
     try:
         doc = read_document(raw, filename or "draft.txt")
-        result = interpret(doc)
-        decl = result.declarations[0] if result.declarations else None
+    except (ParseError, ValueError, OSError, UnicodeError):
+        if data is not None:  # a file that cannot be read (or is refused): its bytes are no draft
+            raise
+    try:
+        result = interpret(doc) if doc is not None else None
+        decl = result.declarations[0] if result is not None and result.declarations else None
     except (ParseError, ValueError, OSError, UnicodeError):
         decl = None
     if decl is not None and (decl.name or decl.indicators) and (decl.indicators or decl.overview):
