@@ -16,7 +16,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/kb model --silent
+	$(BIN)/kb model
 	touch $(STAMP)
 
 kb.db: $(STAMP) $(DATA)

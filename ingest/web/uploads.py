@@ -21,7 +21,7 @@ from .errors import UploadRefused
 MAX_BODY = 10 << 20  # bytes of one draft: the pasted text and the file together
 DRAIN = 64 << 20  # bytes past the limit read and dropped before answering
 MEMORY_MB = int(os.environ.get("KB_UPLOAD_MEMORY_MB", "512"))  # address space of the reading process
-SECONDS = float(os.environ.get("KB_UPLOAD_SECONDS", "15"))  # time to read one file
+SECONDS = float(os.environ.get("KB_UPLOAD_SECONDS", "10"))  # time to read one file
 QUEUE = int(os.environ.get("KB_UPLOAD_QUEUE", "8"))  # files waiting in one server worker at most
 
 
