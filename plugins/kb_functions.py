@@ -421,7 +421,7 @@ def asgi_wrapper(datasette):
     the FTS index and any input is safe (quoted words, never FTS syntax)."""
 
     def wrap(app):
-        app = _response_cache(_excel_csv(app), datasette)
+        app = _response_cache(app, datasette)
 
         async def segmenting_app(scope, receive, send):
             if scope.get("type") == "http" and scope.get("path", "").rstrip("/") == "/kb/declarations":
@@ -527,65 +527,6 @@ def _model_ready() -> bool:
     from ingest.embedders import is_ready
 
     return is_ready()
-
-
-def _excel_csv(app):
-    """CSV downloads start with a UTF-8 byte order mark, so Excel on a Chinese Windows reads them
-    right; ``_headers=zh`` (on any .csv address) puts the columns' Chinese labels in the header row."""
-
-    async def wrapped(scope, receive, send):
-        if scope.get("type") != "http" or not scope.get("path", "").endswith(".csv"):
-            await app(scope, receive, send)
-            return
-        qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
-        chinese = ("_headers", "zh") in qs
-        if chinese:
-            scope = dict(scope, query_string=urllib.parse.urlencode([x for x in qs if x[0] != "_headers"]).encode())
-        state = {"csv": False, "first": True, "buffer": b""}
-
-        async def sending(message):
-            if message["type"] == "http.response.start":
-                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
-                state["csv"] = headers.get(b"content-type", b"").startswith(b"text/csv") or \
-                    headers.get(b"content-type", b"").startswith(b"text/plain")
-                if state["csv"]:
-                    message = dict(message, headers=[(k, v) for k, v in message.get("headers", [])
-                                                     if k.lower() != b"content-length"])
-                await send(message)
-                return
-            if message["type"] == "http.response.body" and state["csv"] and state["first"]:
-                body = state["buffer"] + message.get("body", b"")
-                if chinese and b"\n" not in body and message.get("more_body"):
-                    state["buffer"] = body  # the header row is not complete yet
-                    return
-                state["first"] = False
-                if chinese:
-                    head, sep, rest = body.partition(b"\n")
-                    labels = _csv_labels(scope.get("path", ""))
-                    text = head.decode("utf-8")
-                    ending = "\r" if text.endswith("\r") else ""
-                    text = ",".join(labels.get(c.strip('"'), c) for c in text.rstrip("\r").split(","))
-                    body = (text + ending).encode("utf-8") + sep + rest
-                message = dict(message, body="\ufeff".encode("utf-8") + body)
-            await send(message)
-
-        await app(scope, receive, sending)
-
-    return wrapped
-
-
-def _csv_labels(path: str) -> dict[str, str]:
-    from ingest.serve import metadata
-
-    tables = metadata()["databases"]["kb"].get("tables", {})
-    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    labels: dict[str, str] = {}
-    for meta in tables.values():
-        for col, text in ((meta or {}).get("columns") or {}).items():
-            labels.setdefault(col, re.split(r"\s*[(（]", str(text), maxsplit=1)[0])
-    own = (tables.get(name) or {}).get("columns") or {}
-    labels.update({c: re.split(r"\s*[(（]", str(t), maxsplit=1)[0] for c, t in own.items()})
-    return labels
 
 
 SEARCH_TABS = {"declarations": "declarations", "indicators": "indicators", "policies": "policies"}
