@@ -313,6 +313,13 @@ def _timed(fn):
         try:
             _check_time()
             return fn(*args)
+        except sqlite3.OperationalError as e:
+            if str(e) != "interrupted":
+                _raised.error = e
+                raise
+            # a query of the function's own, stopped by Datasette's time limit
+            _raised.error = StatementTimeLimit(TIME_LIMIT_MESSAGE.format(seconds=getattr(_deadline, "ms", 0) / 1000))
+            raise _raised.error from None
         except BaseException as e:
             _raised.error = e  # raised again in place of SQLite's "user-defined function raised exception"
             raise
