@@ -202,7 +202,7 @@ def _print_hits(hits, as_json: bool, fields: tuple[str, ...]) -> None:
             click.echo(json.dumps(d, ensure_ascii=False))
         else:
             extra = "  ".join(str(d[f]) for f in fields if d.get(f))
-            click.echo(f"{d['id']}  {d.get('score', 0):.3f}  {extra}")
+            click.echo(f"{d['id']}  {d.get('score', 0):.3f}  {'（相关度低）' if d.get('weak') else ''}{extra}")
 
 
 @cli.command()
@@ -224,13 +224,17 @@ def search(db_path, query, limit, as_json, mode, model):
     from .store import open_db
 
     db = open_db(db_path)
-    if mode == "fts":
-        hits = q.search_declarations(db, query, limit)
-    else:
+    embedder = None
+    if mode != "fts":
         from .embedders import get_embedder
 
         embedder = get_embedder(model)
-        hits = (q.hybrid_search if mode == "hybrid" else q.semantic_search)(db, embedder, query, limit)
+    ranking = q.rank_declarations(db, query, "fulltext" if mode == "fts" else mode, embedder)
+    hits = q.declaration_hits(db, ranking, limit)
+    if not hits and not as_json:
+        click.echo(f"没有找到与“{query}”相关的项目 (no match)", err=True)
+    elif ranking.weak_only and not as_json:
+        click.echo("没有足够相关的项目；以下是最接近的几个，仅供参考 (no good match: the closest few)", err=True)
     _print_hits(hits, as_json, ("name", "dept_name", "snippet"))
 
 

@@ -5,8 +5,9 @@ SQL functions (usable in any query; each calls the same code as the CLI and the 
 - ``jieba_query(text)``: an FTS5 MATCH expression for a user query (tokens quoted, OR-ed)
 - ``kb_snippet(text, q)``: a short excerpt of ``text`` around the query's words, marked with 【】
 - ``kb_similar(id, k)``: JSON objects ``{id, score (0–100), band, reason, reasons}``, best first;
-- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``:
-  JSON arrays of ``[id, score]``, read with ``json_each``;
+- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``: JSON arrays of objects
+  ``{id, score (0–1), found_by, weak, ranked_by}`` in the search page's order (one ranking and
+  relevance floor for every search: ``ingest/query/relevance.py``), read with ``json_each``;
 - ``kb_search_indicators(q, k)``, ``kb_search_policies(q, k)``, ``kb_suggest(q, k)``: JSON arrays
   of result objects.
 
@@ -255,10 +256,6 @@ def kb_snippet(text, q):
     return snippet(str(text)[:MAX_TEXT] if text is not None else None, _q(q))
 
 
-def _pairs(hits, key: str = "id") -> str:
-    return json.dumps([[getattr(h, key), h.score] for h in hits], ensure_ascii=False)
-
-
 def _objects(hits) -> str:
     return json.dumps([asdict(h) for h in hits], ensure_ascii=False)
 
@@ -268,22 +265,35 @@ def _functions(conn):
     from ingest import query
     from ingest.embedders import get_embedder
 
+    def ranked(q, k, mode):
+        """The declarations as the search page ranks them (``relevance.rank_declarations``)."""
+        q, k = _q(q), _k(k)
+        if mode == "semantic":
+            embedder, ready = _embedder(), True
+        elif mode == "hybrid":
+            ready = _semantic_ready()  # full text until the model is loaded, and each row says so
+            embedder = get_embedder()
+        else:
+            embedder, ready = None, True
+        ranking = query.rank_declarations(conn, q, mode, embedder, ready)
+        by = "fulltext" if ranking.provisional or mode == "fulltext" else mode
+        return json.dumps([{"id": h.id, "score": h.score, "found_by": h.found_by, "weak": h.weak, "ranked_by": by}
+                           for h in ranking.hits[:k]], ensure_ascii=False)
+
     def fulltext(q, k=20):
-        return _pairs(query.search_declarations(conn, _q(q), _k(k)))
+        return ranked(q, k, "fulltext")
 
     def semantic(q, kind="declaration", k=10):
-        if kind not in ("declaration", "basis", "indicator"):
+        if kind == "declaration":
+            return ranked(q, k, "semantic")
+        if kind not in ("basis", "indicator"):
             return "[]"
         hits = query.semantic_search(conn, _embedder(), _q(q), _k(k), kind)
-        return _pairs(hits, "indicator_id" if kind == "indicator" else "id")
+        return json.dumps([{"id": h.indicator_id if kind == "indicator" else h.id, "score": h.score, "weak": h.weak}
+                           for h in hits], ensure_ascii=False)
 
     def hybrid(q, k=10):
-        q, k = _q(q), _k(k)
-        if not _semantic_ready():  # full text until the model is loaded, and each row says so
-            return json.dumps([[h.id, h.score, "fulltext"] for h in query.search_declarations(conn, q, k)],
-                              ensure_ascii=False)
-        return json.dumps([[h.id, h.score, "hybrid"] for h in query.hybrid_search(conn, get_embedder(), q, k)],
-                          ensure_ascii=False)
+        return ranked(q, k, "hybrid")
 
     def similar(decl_id, k=10):
         try:

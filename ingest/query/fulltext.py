@@ -98,16 +98,23 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     """
     words = segment.seg_query(query)
     known = [w for w in words if _in_index(db, "declarations_fts", w)] if len(words) > 1 else words
-    if not known:
+    return [_declaration_hit(r, query) for r in ranked_rows(db, known, limit)]
+
+
+def ranked_rows(db, words: list[str], limit: int) -> list[dict]:
+    """The rows of the declarations containing every one of ``words`` by bm25, then (if fewer
+    than ``limit``) those containing some of them: from the kept word scores when they hold every
+    word, else from FTS5 (the same rows and scores)."""
+    if not words:
         return []
-    found = _ranked_from_kept(db, known, limit)
+    found = _ranked_from_kept(db, words, limit)
     if found is not None:
-        return [_declaration_hit(r, query) for r in found]
-    found = _run(db, DECLARATIONS_SQL, known, limit, mode="and")
-    if len(found) < limit and len(known) > 1:
+        return found
+    found = _run(db, DECLARATIONS_SQL, words, limit, mode="and")
+    if len(found) < limit and len(words) > 1:
         seen = {r["id"] for r in found}
-        found += [r for r in _run(db, DECLARATIONS_SQL, known, limit, mode="or") if r["id"] not in seen]
-    return [_declaration_hit(r, query) for r in found[:limit]]
+        found += [r for r in _run(db, DECLARATIONS_SQL, words, limit, mode="or") if r["id"] not in seen]
+    return found[:limit]
 
 
 def _ranked_from_kept(db, words: list[str], limit: int) -> list[dict] | None:
@@ -137,8 +144,37 @@ def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:
 
 
 def search_indicators(db, query: str, limit: int = 20) -> list[IndicatorHit]:
-    return [IndicatorHit(**r) for r in _run(db, INDICATORS_SQL, query, limit)]
+    """Indicators whose name, category or value hold the query's words, with the relevance floor
+    (``relevance``): matches by bm25, then a marked few weak ones; scores 0–1 by rank."""
+    found = _floored(db, query, _run(db, INDICATORS_SQL, query, max(limit, FLOOR_POOL)), limit,
+                     lambda r: " ".join(x or "" for x in (r["indicator"], r["level1"], r["level2"], r["value"])))
+    return [IndicatorHit(**r) for r in found]
 
 
 def search_policies(db, query: str, limit: int = 20) -> list[PolicyHit]:
-    return [PolicyHit(**r) for r in _run(db, POLICIES_SQL, query, limit)]
+    """Cited policy documents by title or number, floored and scored as :func:`search_indicators`."""
+    found = _floored(db, query, _run(db, POLICIES_SQL, query, max(limit, FLOOR_POOL)), limit,
+                     lambda r: " ".join(x or "" for x in (r["title"], r["doc_number"])))
+    return [PolicyHit(**r) for r in found]
+
+
+FLOOR_POOL = 200  # rows ranked before the floor sorts matches from weak ones
+
+
+def _floored(db, query: str, found: list[dict], limit: int, text) -> list[dict]:
+    """Rows holding at least ``KW_FLOOR`` of the query's weight, in their order, then at most
+    ``WEAK_MAX`` holding ``KW_WEAK`` or more, marked ``weak``; score 0–1 by rank."""
+    from .relevance import KW_FLOOR, KW_WEAK, RRF_K, WEAK_MAX, text_coverage, word_weights
+
+    weights = word_weights(db, segment.seg_query(query))
+    matches, weak = [], []
+    for r in found:
+        share = text_coverage(query, text(r), weights)
+        if share >= KW_FLOOR:
+            matches.append(r)
+        elif share >= KW_WEAK and len(weak) < WEAK_MAX:
+            weak.append(r)
+    out = matches[:limit] + weak
+    for k, r in enumerate(out):
+        r["score"], r["weak"] = round((RRF_K + 1) / (RRF_K + k + 1), 4), k >= len(out) - len(weak)
+    return out

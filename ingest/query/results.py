@@ -22,6 +22,8 @@ class DeclarationHit:
     funds_total: float | None
     score: float
     snippet: str | None = None
+    found_by: str | None = None  # searches: fulltext / semantic / both
+    weak: bool = False  # searches: below the floor of a match, one of a marked few closest
 
 
 @dataclass
@@ -31,6 +33,7 @@ class BasisHit:
     dept_name: str | None
     basis: str | None
     score: float
+    weak: bool = False
 
 
 @dataclass
@@ -45,6 +48,7 @@ class IndicatorHit:
     value: str | None
     unit: str | None
     score: float
+    weak: bool = False
 
 
 @dataclass
@@ -54,6 +58,7 @@ class PolicyHit:
     doc_number: str | None
     declarations: int
     score: float
+    weak: bool = False
 
 
 @dataclass
