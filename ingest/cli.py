@@ -336,6 +336,8 @@ def serve(db_path, host, port, workers):
         kb serve kb.db -p 8001
     """
     import os
+    import shutil
+    import tempfile
     from pathlib import Path
 
     import uvicorn
@@ -350,9 +352,15 @@ def serve(db_path, host, port, workers):
         click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
     os.environ["KB_DB"] = str(Path(db_path).resolve())
     workers = workers or os.cpu_count() or 1
+    # each worker records there whether it is ready (/-/kb-status.json answers for all of them)
+    run_dir = tempfile.mkdtemp(prefix="kb-serve-run-")
+    os.environ["KB_RUN_DIR"], os.environ["KB_WORKERS"] = run_dir, str(workers)
     click.echo(f"绩效目标知识库: http://{host}:{port}/kb （{workers} 个服务进程）", err=True)
-    uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    try:
+        uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", access_log=False)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @cli.command()

@@ -40,19 +40,31 @@ def _error_status(exception, datasette) -> tuple[int, str, str | None]:
         return 400, TIME_LIMIT_MESSAGE.format(seconds=seconds), "查询超时"
     if isinstance(exception, Base400):
         return exception.status, str(exception.args[0] if exception.args else exception), None
+    from ingest.web.errors import chinese
+
     status = getattr(exception, "status", 500)
     message = getattr(exception, "message", None) or str(exception)
-    return (status if isinstance(status, int) else 500), message, None
+    if status == 500 and type(exception).__name__ == "DatasetteError" and chinese(message) != message:
+        status = 400  # Datasette's own errors about a request ("Cannot sort table by x") come as 500
+    return (status if isinstance(status, int) else 500), message, getattr(exception, "title", None)
 
 
 def error_response(request, status: int, message: str, title: str | None = None,
-                   retry_after: int | None = None) -> Response:
-    """The answer to a failed request: JSON for a ``.json`` address, else a short Chinese page."""
-    title = title or _ERROR_TITLES.get(status, "请求有误")
+                   retry_after: int | None = None, allowed: dict | None = None) -> Response:
+    """The answer to a failed request: JSON for a ``.json`` address, else a short Chinese page.
+    Datasette's and SQLite's English messages are put in Chinese (the English kept in the JSON's ``detail``)."""
+    from ingest.web.errors import chinese
+
+    original, message = str(message), chinese(message)
+    title = chinese(title) if title else _ERROR_TITLES.get(status, "请求有误")
     headers = {"retry-after": str(retry_after), "cache-control": "no-store"} if retry_after else {}
     if request.path.split("?")[0].endswith(".json"):
-        return json_response({"ok": False, "error": str(message), "status": status, "title": title}, status=status,
-                             headers=headers)
+        data = {"ok": False, "error": message, "status": status, "title": title}
+        if original != message:
+            data["detail"] = original
+        if allowed:
+            data["allowed"] = allowed
+        return json_response(data, status=status, headers=headers)
     body = (f"<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>{escape(title)} · 绩效目标知识库</title>"
             "<link rel='stylesheet' href='/-/static/app.css'></head><body><section class='content'>"
             f"<h1>{escape(title)}</h1><p>{escape(str(message))}</p>"
@@ -69,4 +81,5 @@ def handle_exception(datasette, request, exception):
         message, title = "服务器内部错误，请稍后再试", None
     else:
         _log.info("%s %s: %s", status, request.path, str(message)[:200])
-    return error_response(request, status, message, title, getattr(exception, "retry_after", None))
+    return error_response(request, status, message, title, getattr(exception, "retry_after", None),
+                          getattr(exception, "allowed", None))

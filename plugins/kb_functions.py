@@ -396,25 +396,37 @@ def startup(datasette):
         return paths
 
     def load_indexes(paths: list[str]) -> None:
-        """The vector matrices too, so the first semantic query or suggestion does not load them."""
+        """The vector matrices too, and the relevance floor's levels, so the first semantic query
+        or suggestion does not compute them."""
         from ingest.embedders import get_embedder
+        from ingest.query.relevance import null_levels
         from ingest.vectors import load_index
 
-        model = get_embedder().model_id
+        embedder = get_embedder()
         for path in paths:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
                 for kind in ("declaration", "indicator", "basis"):
-                    load_index(conn, model, kind)
+                    load_index(conn, embedder.model_id, kind)
+                    null_levels(conn, embedder, kind)
             finally:
                 conn.close()
 
     async def inner():
+        from ingest.web.status import record
+
         paths = await with_vectors()
         if paths:
             from ingest.embedders import warm_in_background
 
-            warm_in_background(then=lambda: load_indexes(paths))
+            def loaded():
+                load_indexes(paths)
+                record(True)
+
+            record(False)
+            warm_in_background(then=loaded)
+        else:
+            record(True)
 
     return inner
 

@@ -7,7 +7,6 @@ errors ``kb_errors.py``; spreadsheets ``kb_downloads.py``.
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 
 from datasette import hookimpl
@@ -17,6 +16,7 @@ from ingest.query.browse import MODES, TABS
 from ingest.web import json_response, served_database
 from ingest.web.charts import bar_chart, histogram
 from ingest.web.format import wan
+from ingest.web.params import BadParameter, check_params
 
 
 def _search(conn, q, mode, tab, filters, page_no):
@@ -42,6 +42,20 @@ def _search_link(result):
     return link
 
 
+SEARCH_PARAMS = {"q": None, "mode": tuple(MODES), "tab": tuple(TABS), "page": None, "dept_group": None, "year": None,
+                 "attribute": None, "funds_band": None}
+MAX_PAGE = 50
+
+
+def _check(request, allowed: dict, required: tuple[str, ...] = ()) -> None:
+    """A page's parameters checked (``ingest.web.params``): in its JSON an unknown one is refused;
+    on the HTML page it is let pass (a link may carry anything), a wrong value is refused in both."""
+    if request.url_vars.get("format") != "json":
+        check_params({k: request.args.get(k) for k in request.args.keys() if k in allowed}, allowed, required)
+    else:
+        check_params(request.args, allowed, required)
+
+
 def _no_database() -> Response:
     return Response.html("<p>No database is being served.</p>", status=404)
 
@@ -60,6 +74,7 @@ def register_routes(datasette):
         database = served_database(datasette)
         if database is None:
             return _no_database()
+        _check(request, {})
         summary = await datasette.get_database(database).execute_fn(pages.review_summary)
         if request.url_vars.get("format") == "json":
             return json_response(summary)
@@ -74,10 +89,13 @@ def register_routes(datasette):
         if database is None:
             return _no_database()
         args = request.args
+        _check(request, SEARCH_PARAMS)
         try:
-            page_no = max(1, min(int(args.get("page") or 1), 50))
+            page_no = int(args.get("page") or 1)
         except ValueError:
-            page_no = 1
+            page_no = 0
+        if not 1 <= page_no <= MAX_PAGE:
+            raise BadParameter(f"参数 page 应为 1 到 {MAX_PAGE} 的整数", {"page": f"1–{MAX_PAGE}"})
         filters = {k: args.get(k) for k in ("dept_group", "year", "attribute", "funds_band") if args.get(k)}
         db = datasette.get_database(database)
         result = await db.execute_fn(lambda conn: _search(conn, args.get("q") or "", args.get("mode") or "hybrid",
@@ -96,9 +114,10 @@ def register_routes(datasette):
 
     async def indicator_page(request):
         database = served_database(datasette)
+        if database is None:
+            return _no_database()
+        _check(request, {"name": None}, required=("name",))
         name = (request.args.get("name") or "").strip()[:200]
-        if database is None or not name:
-            return Response.html("<p>请指定指标名称 (name=…)</p>", status=400)
         data = await datasette.get_database(database).execute_fn(lambda conn: pages.indicator_page(conn, name))
         numbers = data.pop("numbers")
         if request.url_vars.get("format") == "json":
@@ -112,6 +131,7 @@ def register_routes(datasette):
         database = served_database(datasette)
         if database is None:
             return _no_database()
+        _check(request, {})
         data = await datasette.get_database(database).execute_fn(pages.overview)
         if request.url_vars.get("format") == "json":
             return json_response(data)
@@ -123,12 +143,14 @@ def register_routes(datasette):
             "kb_overview.html", {"database": database, "kb_wan": wan, **data, **charts}, request=request))
 
     async def status(request):
-        """This worker's readiness, for health checks and load tests: ``ready`` once the model and
-        the vector indexes a query may need are loaded (or nothing needs loading)."""
+        """The server's readiness, for health checks and load tests: ``ready`` once every worker
+        has loaded the model and the vector indexes a query may need (or nothing needs loading)."""
         from ingest.embedders import is_warming
+        from ingest.web.status import server_status
 
+        _check(request, {})
         warming = is_warming()
-        return json_response({"ready": not warming, "warming": warming, "pid": os.getpid()},
+        return json_response({**server_status(not warming), "warming": warming},
                              headers={"cache-control": "no-store"})
 
     return [(r"^/-/kb-status\.json$", status), (r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),

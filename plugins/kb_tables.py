@@ -17,12 +17,13 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup, escape
 
+from ingest.web.errors import chinese
 from ingest.web.format import MONEY_COLUMNS, QUERY_LABELS, band, column_labels, wan, yuan
 
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    common = {"kb_labels": column_labels(datasette.metadata(), database, table), "kb_band": band}
+    common = {"kb_labels": column_labels(datasette.metadata(), database, table), "kb_band": band, "kb_zh": chinese}
     if request is not None:
         query_name = request.path.rstrip("/").rsplit("/", 1)[-1]
         common["kb_labels"].update(QUERY_LABELS.get(query_name, {}))
@@ -36,6 +37,13 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             title = f"与“{row[0]}”相似的过往项目" if row else f"没有编号为 {decl_id} 的申报表"
             return {**common, "kb_query_heading": title}
         return heading
+    if view_name == "database" and request is not None and not request.args.get("sql"):
+        async def home():
+            from ingest.query import pages
+
+            summary = await datasette.get_database(database).execute_fn(pages.home_summary)
+            return {**common, "kb_home": summary, "kb_wan": wan}
+        return home
     if view_name != "row" or table not in ("declarations", "policies") or request is None:
         return common
 

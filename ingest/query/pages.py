@@ -181,7 +181,27 @@ def indicator_page(db, name: str) -> dict:
     return {"name": name, "uses": len(found), "declarations": list(declarations.values())[:200],
             "declaration_count": len(declarations),
             "values": sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:20],
-            "categories": sorted(categories.items(), key=lambda kv: -kv[1]), "numbers": numbers}
+            "categories": sorted(categories.items(), key=lambda kv: -kv[1]), "numbers": numbers,
+            "similar_names": [] if found else similar_indicator_names(db, name)}
+
+
+def similar_indicator_names(db, name: str, limit: int = 10) -> list[dict]:
+    """Indicators of the library whose name holds ``name`` (most used first), else those whose
+    names are most alike: what to suggest for a name no indicator has."""
+    from ..text import compact, similarity
+
+    key = compact(name)
+    if not key:
+        return []
+    found = rows(db.execute(
+        "select name, sum(declarations) as declarations from indicator_library where instr(name, ?) > 0"
+        " group by name order by declarations desc, name limit ?", [key, limit]))
+    if found:
+        return found
+    every = rows(db.execute("select name, sum(declarations) as declarations from indicator_library group by name"
+                            " order by declarations desc limit 20000"))
+    scored = sorted(((similarity(key, compact(r["name"] or "")), r) for r in every), key=lambda x: -x[0])
+    return [r for s, r in scored[:limit] if s >= 0.4]
 
 
 def overview(db) -> dict:
@@ -201,3 +221,32 @@ def overview(db) -> dict:
     for r in by_year + by_dept:
         r["funds_wan"] = round((r["funds"] or 0) / 10_000, 2)
     return {"by_year": by_year, "by_dept": by_dept, "by_band": by_band}
+
+
+def home_summary(db) -> dict:
+    """What the knowledge base holds, for its home page: declarations, departments, years,
+    documents read (with forms, without, failed), indicators, policies and review findings."""
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    years = db.execute("select year, count(*) from declarations where year is not null group by year"
+                       " order by year").fetchall()
+    try:
+        docs = dict(db.execute(
+            "select case when outcome = '读取失败' then 'failed' when declarations > 0 then 'with_forms'"
+            " else 'without' end, count(*) from documents group by 1").fetchall())
+    except Exception:  # noqa: BLE001 - a database from before the documents view
+        docs = {}
+    try:
+        findings = one("select count(*) from findings")
+    except Exception:  # noqa: BLE001 - from before the review tables
+        findings = 0
+    return {"declarations": one("select count(*) from declarations"),
+            "departments": one("select count(distinct coalesce(dept_group, dept_name)) from declarations"
+                               " where coalesce(dept_group, dept_name, '') != ''"),
+            "years": [{"year": y, "declarations": n} for y, n in years],
+            "documents": {"total": sum(docs.values()), "with_forms": docs.get("with_forms", 0),
+                          "without": docs.get("without", 0), "failed": docs.get("failed", 0)},
+            "indicators": one("select count(*) from indicators"),
+            "indicator_names": one("select count(*) from indicator_library"),
+            "policies": one("select count(*) from policies"),
+            "findings": findings,
+            "funds": one("select sum(funds) from declarations")}
