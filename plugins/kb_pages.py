@@ -19,15 +19,48 @@ from ingest.web.format import wan
 from ingest.web.params import BadParameter, check_params
 
 
-def _search(conn, q, mode, tab, filters, page_no):
+def _search(conn, q, mode, tab, filters, page_no, per_page=20):
     from ingest import query
     from ingest.embedders import get_embedder, is_ready, warm_in_background
 
     ready = is_ready()
     if not ready:
         warm_in_background()
-    return query.search_page(conn, q, mode=mode, tab=tab, filters=filters, page=page_no,
+    return query.search_page(conn, q, mode=mode, tab=tab, filters=filters, page=page_no, per_page=per_page,
                              embedder=get_embedder(), semantic_ready=ready)
+
+
+SEARCH_SHEETS = {  # tab → (columns, their headers)
+    "declarations": (("rank", "name", "dept_name", "year", "attribute", "funds", "funds_period", "score", "found_by",
+                      "weak", "excerpt", "id", "url"),
+                     ("名次", "项目名称", "主管部门", "年度", "项目属性", "资金总额", "资金口径", "相关度", "找到方式",
+                      "相关度低（仅供参考）", "摘录", "申报表编号", "链接")),
+    "indicators": (("rank", "indicator", "value", "level1", "level2", "period", "name", "id", "score", "weak"),
+                   ("名次", "三级指标", "指标值", "一级指标", "二级指标", "期间", "所属项目", "申报表编号", "相关度",
+                    "相关度低（仅供参考）")),
+    "policies": (("rank", "title", "doc_number", "declarations", "score", "weak", "id"),
+                 ("名次", "文件标题", "文号", "引用项目数", "相关度", "相关度低（仅供参考）", "政策编号")),
+}
+
+
+def _search_workbook(result, base: str) -> Response:
+    """Every result of a search (up to 200) as an .xlsx file, in the page's order."""
+    import re
+
+    from ingest.web.xlsx import workbook
+
+    columns, heads = SEARCH_SHEETS[result.tab]
+    if result.tab == "declarations":
+        items = [{**c.__dict__, "excerpt": re.sub(r"<[^>]+>", "", c.excerpt_html or "").replace("&amp;", "&"),
+                  "url": base.rstrip("/") + "/kb/declarations/" + c.id} for c in result.cards]
+    else:
+        items = result.indicators if result.tab == "indicators" else result.policies
+    rows = [{**item, "rank": k} for k, item in enumerate(items, start=1)]
+    title = f"检索 {result.q}"[:28]
+    data = workbook(list(columns), rows, dict(zip(columns, heads)), title)
+    name = urllib.parse.quote(f"{title}.xlsx")
+    return Response(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": f"attachment; filename=\"kb-search.xlsx\"; filename*=UTF-8''{name}"})
 
 
 def _search_link(result):
@@ -98,8 +131,12 @@ def register_routes(datasette):
             raise BadParameter(f"参数 page 应为 1 到 {MAX_PAGE} 的整数", {"page": f"1–{MAX_PAGE}"})
         filters = {k: args.get(k) for k in ("dept_group", "year", "attribute", "funds_band") if args.get(k)}
         db = datasette.get_database(database)
+        every = request.url_vars.get("format") == "xlsx"  # the spreadsheet has every result, not one page
         result = await db.execute_fn(lambda conn: _search(conn, args.get("q") or "", args.get("mode") or "hybrid",
-                                                          args.get("tab") or "declarations", filters, page_no))
+                                                          args.get("tab") or "declarations", filters,
+                                                          1 if every else page_no, 200 if every else 20))
+        if every:
+            return _search_workbook(result, datasette.absolute_url(request, "/"))
         if request.url_vars.get("format") == "json":
             from dataclasses import asdict
 
@@ -153,7 +190,7 @@ def register_routes(datasette):
         return json_response({**server_status(not warming), "warming": warming},
                              headers={"cache-control": "no-store"})
 
-    return [(r"^/-/kb-status\.json$", status), (r"^/$", home), (r"^/kb/-/search(\.(?P<format>json))?$", search),
+    return [(r"^/-/kb-status\.json$", status), (r"^/$", home), (r"^/kb/-/search(\.(?P<format>json|xlsx))?$", search),
             (r"^/kb/-/indicator(\.(?P<format>json))?$", indicator_page),
             (r"^/kb/-/overview(\.(?P<format>json))?$", overview_page),
             (r"^/kb/-/review(\.(?P<format>json))?$", review_page)]

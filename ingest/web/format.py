@@ -8,9 +8,10 @@ MONEY_COLUMNS = ("funds_total", "funds_annual", "funds", "amount")
 # columns that only canned queries return
 EXTRA_LABELS = {"score": "相关度", "band": "相似程度", "reason": "为什么相似", "rank": "名次", "snippet": "摘录",
                 "indicator": "三级指标", "declarations": "项目数", "uses": "使用次数", "values": "常见取值",
-                "units": "单位", "indicator_id": "指标编号", "title": "标题", "doc_number": "文号"}
+                "units": "单位", "indicator_id": "指标编号", "title": "标题", "doc_number": "文号",
+                "found_by": "找到方式", "weak": "相关度低（仅供参考）", "ranked_by": "排序方式"}
 # canned queries whose columns mean something else than in the tables
-QUERY_LABELS = {"suggest_indicators": {"name": "三级指标", "declarations": "用过它的项目"},
+QUERY_LABELS = {"suggest_indicators": {"name": "三级指标", "declarations": "用过它的项目", "score": "使用份额"},
                 "search_indicators": {"name": "所属项目", "indicator": "三级指标"},
                 "semantic_indicators": {"name": "所属项目", "indicator": "三级指标"}}
 
@@ -36,8 +37,10 @@ def band(label: str | None) -> str:
 
 
 def short_label(text: str) -> str:
-    """A column's label for a header: its Chinese name, without the English or notes in brackets."""
-    return re.split(r"\s*[(（]", str(text), maxsplit=1)[0].strip() or str(text)
+    """A column's or table's label for a header: its Chinese name, without the English or the
+    notes in brackets (``项目申报表 declarations`` → ``项目申报表``)."""
+    head = re.split(r"\s*[(（]", str(text), maxsplit=1)[0].strip()
+    return re.sub(r"(?<=[^\x00-\x7f])\s+[A-Za-z][A-Za-z ]*$", "", head).strip() or str(text)
 
 
 def column_labels(metadata: dict, database: str | None, table: str | None) -> dict[str, str]:
