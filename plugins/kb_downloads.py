@@ -61,8 +61,9 @@ def asgi_wrapper(datasette):
 def _excel_csv(app):
     """CSV downloads are attachments (Datasette shows them as text in the browser without
     ``_dl``) named by the table's Chinese title, and start with a UTF-8 byte order mark so Excel on
-    a Chinese Windows reads them right; ``_headers=zh`` puts the columns' Chinese labels in the
-    header row, each once (a linked record's name under its label, its id under ``…编号``)."""
+    a Chinese Windows reads them right; the header row has the columns' Chinese labels, each once
+    (a linked record's name under its label, its id under ``…编号``), or with ``_headers=columns``
+    the column names."""
 
     async def wrapped(scope, receive, send):
         path = scope.get("path", "")
@@ -70,7 +71,7 @@ def _excel_csv(app):
             await app(scope, receive, send)
             return
         qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
-        chinese = ("_headers", "zh") in qs
+        chinese = ("_headers", "columns") not in qs  # Chinese labels unless the column names are asked for
         qs = [x for x in qs if x[0] != "_headers"]
         if not any(k == "_dl" for k, _ in qs) and not any(k == "_trace" for k, _ in qs):
             qs.append(("_dl", "1"))
