@@ -95,8 +95,10 @@ def _chinese_errors(send):
             data = json.loads(body)
         except ValueError:
             data = None
-        if isinstance(data, dict) and isinstance(data.get("error"), str) and chinese(data["error"]) != data["error"]:
-            data["detail"], data["error"] = data["error"], chinese(data["error"])
+        if isinstance(data, dict) and isinstance(data.get("error"), str):
+            if chinese(data["error"]) != data["error"]:
+                data["detail"], data["error"] = data["error"], chinese(data["error"])
+            data.setdefault("status", state["start"]["status"])
             body = json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
         start = state["start"]
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]

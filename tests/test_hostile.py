@@ -247,11 +247,13 @@ def test_while_the_model_loads_hybrid_answers_from_full_text_and_semantic_asks_t
     from ingest.serve import running_server as serve
 
     seen: dict[str, list] = {"hybrid": [], "semantic": [], "page": []}
+    statuses: list[dict] = []
     with serve(built_db_real, env={"KB_WARM_DELAY": "8"}, wait_ready=False) as (base, proc):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with urllib.request.urlopen(base + "/-/kb-status.json", timeout=10) as r:
-                ready = json_.loads(r.read())["ready"]
+                statuses.append(json_.loads(r.read()))
+                ready = statuses[-1]["ready"]
             for kind, path in (("hybrid", "/kb/search.json?_shape=array&q=" + urllib.parse.quote("清洁取暖")),
                                ("semantic", "/kb/semantic_search.json?_shape=array&q=" + urllib.parse.quote("冬天供暖补助")),
                                ("page", "/kb/semantic_search?q=" + urllib.parse.quote("冬天供暖补助"))):
@@ -264,6 +266,13 @@ def test_while_the_model_loads_hybrid_answers_from_full_text_and_semantic_asks_t
             if ready and all(s[-1][1] == 200 for s in seen.values()):
                 break
             time.sleep(0.3)
+        for _ in range(20):  # once ready, every worker answers ready (the status covers the server)
+            with urllib.request.urlopen(base + "/-/kb-status.json", timeout=10) as r:
+                statuses.append(json_.loads(r.read()))
+    first_ready = next(k for k, s in enumerate(statuses) if s["ready"])
+    assert first_ready > 0 and all(s["ready"] for s in statuses[first_ready:])
+    assert statuses[-1]["expected"] == len(statuses[-1]["workers"]) == (os.cpu_count() or 1)
+    assert len({s["pid"] for s in statuses[first_ready:]}) >= min(2, os.cpu_count() or 1)  # answered by each worker
     loading = {k: [x for x in v if not x[0]] for k, v in seen.items()}
     print("\nstatuses while loading:", {k: sorted({x[1] for x in v}) for k, v in loading.items()},
           "after:", {k: v[-1][1] for k, v in seen.items()})

@@ -6,27 +6,28 @@ from __future__ import annotations
 from ..embedders import Embedder
 from . import decorate
 from .relevance import RRF_K, VECTOR_WEIGHT, Ranking, rank_declarations
-from .results import DeclarationHit
+from .results import SearchHit
 from .snippets import snippet
 
 __all__ = ["RRF_K", "VECTOR_WEIGHT", "declaration_hits", "hybrid_search"]
 
 
-def hybrid_search(db, embedder: Embedder, query: str, limit: int = 10) -> list[DeclarationHit]:
+def hybrid_search(db, embedder: Embedder, query: str, limit: int = 10) -> list[SearchHit]:
     """Full-text and vector ranks fused, matches first, then a marked few weak ones."""
     return declaration_hits(db, rank_declarations(db, query, "hybrid", embedder), limit)
 
 
-def declaration_hits(db, ranking: Ranking, limit: int) -> list[DeclarationHit]:
+def declaration_hits(db, ranking: Ranking, limit: int) -> list[SearchHit]:
     """The first ``limit`` declarations of a ranking, with their fields and a snippet of the text
     around the query's words."""
     hits = ranking.hits[:limit]
-    out = decorate.declarations(db, [(h.id, h.score) for h in hits])
     extra = {h.id: h for h in hits}
-    texts = _texts(db, [h.id for h in out])
-    for h in out:
-        h.found_by, h.weak = extra[h.id].found_by, extra[h.id].weak
+    found = decorate.declarations(db, [(h.id, h.score) for h in hits])
+    texts = _texts(db, [h.id for h in found])
+    out = []
+    for h in found:
         h.snippet = snippet(texts.get(h.id), ranking.q)
+        out.append(SearchHit(**h.__dict__, found_by=extra[h.id].found_by, weak=extra[h.id].weak))
     return out
 
 

@@ -22,8 +22,13 @@ class DeclarationHit:
     funds_total: float | None
     score: float
     snippet: str | None = None
-    found_by: str | None = None  # searches: fulltext / semantic / both
-    weak: bool = False  # searches: below the floor of a match, one of a marked few closest
+
+
+@dataclass
+class SearchHit(DeclarationHit):
+    """A declaration found by a search (``relevance.rank_declarations``)."""
+    found_by: str = ""  # fulltext / semantic / both
+    weak: bool = False  # below the floor of a match: one of a marked few closest
 
 
 @dataclass
