@@ -122,11 +122,14 @@ def keyword_hits(db, q: str, limit: int = CANDIDATES) -> list[tuple[str, float]]
         return [(i, weights[known[0]] / total) for i in found]
     held = dict.fromkeys(found, 0.0)
     marks = ",".join("?" * len(found))
+    by_rowid = dict(db.execute(f"select rowid, id from declarations where id in ({marks})", found).fetchall())
+    rowids = list(by_rowid)
+    marks = ",".join("?" * len(rowids))
     for w in known:
-        for (decl_id,) in db.execute(
-                f"select d.id from declarations_fts f join declarations d on d.rowid = f.rowid"
-                f" where declarations_fts match ? and d.id in ({marks})", [segment.fts_match([w]), *found]):
-            held[decl_id] += weights[w]
+        # FTS5 seeks each candidate in the word's list (rowid = ?), never reads a common word's whole list
+        for (rowid,) in db.execute(f"select rowid from declarations_fts where declarations_fts match ?"
+                                   f" and rowid in ({marks})", [segment.fts_match([w]), *rowids]):
+            held[by_rowid[rowid]] += weights[w]
     return [(i, held[i] / total) for i in found if held[i] / total >= KW_WEAK]
 
 
