@@ -13,10 +13,13 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # CPU torch first (pinned, from local disk): an unpinned torch would pull a multi-GB CUDA build.
+# OCR (rapidocr-onnxruntime, models in its wheel) is an extra that make installs; LibreOffice (for
+# .doc/.wps) comes from the system's packages: installed when make runs as root, else reported.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,ocr]'
 	$(BIN)/kb model
+	@scripts/system-packages
 	touch $(STAMP)
 
 kb.db: $(STAMP) $(DATA)
@@ -38,6 +41,7 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
 bench: $(STAMP)
+	@scripts/system-packages bench
 	$(BIN)/python -m bench
 
 # the README's screenshots, taken by the browser tests

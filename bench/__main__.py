@@ -409,7 +409,7 @@ def table(results: dict) -> str:
                  + f"| ≥ 5× raw | raw encode of every item: {e['raw_items_per_s']} items/s; {e['items']} items, "
                  f"{e['distinct_texts']} distinct texts; speedup {e['speedup']}× |")
     lines += ["", "| real documents | value | target | reference (same run) |", "|---|---|---|---|",
-              documents.table_row(results.get("documents"))]
+              documents.table_row(results.get("documents")), documents.ocr_row(results.get("ocr"))]
     return "\n".join(lines)
 
 
@@ -445,6 +445,7 @@ def main(argv=None) -> int:
     }
     first_corpus = work / f"corpus-{sizes[0]}"
     results["documents"] = documents.run_documents(work)
+    results["ocr"] = documents.run_ocr(work)
     results["sizes"] = []
     for n in sizes:
         results["sizes"].append(run_size(n, args, work, embedder, bandwidth))

@@ -22,6 +22,8 @@ from sqlite_utils import Database
 from . import segment
 from .form import PARSER_VERSION
 from .readers import SUFFIXES, read_document, supported
+from .readers.archive import is_member, members, read_member
+from .readers.formats import sniff, suffix_format
 from .records import ParseError, ParseResult, fingerprint
 from .store import StoredFile, current_source, forget_path, record_failure, record_path, sha256, store_file
 from .review import review_parsed
@@ -55,7 +57,7 @@ def prepare_file(path: str | Path, data: bytes | None = None) -> Prepared:
     out = Prepared(path)
     try:
         if data is None:
-            data = Path(path).read_bytes()
+            data = load(path)
         out.digest, out.size = sha256(data), len(data)
         doc = read_document(data, path)
         out.text = doc.text
@@ -114,22 +116,56 @@ class BuildReport:
 _DATABASE = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite", ".sqlite3")
 
 
-def collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """Files to build: folders expanded to their supported files (sorted); unsupported files in a
-    folder are listed as skipped (databases are left out silently). A file named explicitly is
-    always tried."""
-    files: list[Path] = []
+def load(path: str | Path) -> bytes:
+    """A file's bytes, or an archive member's (``archive.zip!/folder/file.pdf``)."""
+    if is_member(str(path)):
+        return read_member(str(path))
+    return Path(path).read_bytes()
+
+
+def collect_files(paths: Iterable[str | Path],
+                  refused: list[tuple[str, str]] | None = None) -> tuple[list[Path | str], list[str]]:
+    """Files to build: folders expanded to their supported files (sorted) and archives to their
+    members (``archive.zip!/member``); unsupported files in a folder or an archive are listed as
+    skipped (databases are left out silently). A file named explicitly is always tried. Members an
+    archive may not give (bombs, nested archives, ``../`` names) go to ``refused`` with the reason."""
+    files: list[Path | str] = []
     skipped: list[str] = []
+    refused = refused if refused is not None else []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            for x in sorted(p.rglob("*")):
-                if not x.is_file() or x.name.startswith((".", "~$")) or x.name.endswith(_DATABASE):
-                    continue
-                (files if supported(x) else skipped).append(x if supported(x) else str(x))
-        else:
-            files.append(p)
+        candidates = [x for x in sorted(p.rglob("*")) if x.is_file() and not x.name.startswith((".", "~$"))
+                      and not x.name.endswith(_DATABASE)] if p.is_dir() else [p]
+        for x in candidates:
+            if suffix_format(x.suffix) == "zip" or (not p.is_dir() and _looks_like_zip(x)):
+                files.extend(_archive_members(x, skipped, refused))
+            elif supported(x) or not p.is_dir():
+                files.append(x)
+            else:
+                skipped.append(str(x))
     return files, skipped
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A file named explicitly, of no format its name says, whose bytes are a zip archive."""
+    if supported(path):
+        return False
+    try:
+        return sniff(path.read_bytes()) == "zip"
+    except OSError:
+        return False
+
+
+def _archive_members(path: Path, skipped: list[str], refused: list[tuple[str, str]]) -> list[str]:
+    try:
+        data = path.read_bytes()
+        found, bad, other = members(str(path), data, supported)
+    except (ParseError, OSError) as e:
+        refused.append((str(path), str(e) if str(e).startswith(str(path)) else f"{path}: {e}"))
+        return []
+    refused.extend(bad)
+    skipped.extend(other)
+    return [m.path for m in found]
 
 
 def _null_progress(label: str, total: int):
@@ -149,8 +185,31 @@ def _prepared(paths: list[Path], jobs: int) -> Iterator[Prepared]:
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_worker_init) as pool:
         yield from pool.map(prepare_file, paths, chunksize=1)  # the first file stored as soon as it is read
+
+
+def _worker_init() -> None:
+    """A parsing worker: OCR on one thread (the workers already use every core)."""
+    os.environ["KB_OCR_THREADS"] = "1"
+
+
+def pages_of(path: Path | str) -> int:
+    """How many pages a file has (a PDF's, a TIFF's frames; 1 for anything else): the progress
+    bar counts pages, the unit of work of reading and OCR."""
+    from .readers.formats import suffix_format
+
+    if is_member(str(path)) or suffix_format(Path(path).suffix) != "pdf":
+        return 1
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        n = len(pdf)
+        pdf.close()
+        return max(1, n)
+    except Exception:  # noqa: BLE001 - a file pdfium cannot open counts as one page; the reader says why
+        return 1
 
 
 BATCH_FILES = 50  # files per committed batch of a build
@@ -178,14 +237,19 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
     from .ranking import common_words, refresh_word_scores, scores_stale
 
     progress = progress or _null_progress
-    files, skipped = collect_files(paths)
+    refused: list[tuple[str, str]] = []
+    files, skipped = collect_files(paths, refused)
     report = BuildReport(str(db.conn.execute("pragma database_list").fetchone()[2]), skipped=skipped)
     with db.atomic():
+        for path, reason in refused:  # archive members not read (bombs, nested archives, ../ names)
+            record_failure(db, path, None, None, reason)
+            report.files.append(StoredFile(path, "failed", error=reason))
         todo = _sort_out(db, files, report)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     batch = _Batch(db, batch_files, batch_seconds)
+    weights = {str(f): pages_of(f) for f in todo}
     try:
-        with progress("解析文件", len(todo)) as bar:
+        with progress(f"解析 {len(todo)} 个文件（{sum(weights.values())} 页）", sum(weights.values())) as bar:
             for prep in _prepared(todo, jobs):
                 with batch.file():
                     stored = _store(db, prep, fail_after_declarations)
@@ -195,7 +259,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
                         _set_state(db, "derived_stale", 1)
                         if stored.declaration_ids:
                             report.review_seconds += _review_file(db, prep, stored)
-                bar.update(1)
+                bar.update(weights.get(prep.path, 1))
     finally:
         batch.close()
     with db.atomic():
@@ -249,13 +313,18 @@ def _get_state(db: Database, key: str) -> int:
     return row[0] if row else 0
 
 
-def _sort_out(db: Database, files: list[Path], report: BuildReport) -> list[Path]:
+def _sort_out(db: Database, files: list[Path | str], report: BuildReport) -> list[Path | str]:
     """The files to parse; unchanged, duplicate and unreadable ones are reported."""
-    todo: list[Path] = []
+    todo: list[Path | str] = []
     for f in files:
         path = str(f)
         try:
-            digest = sha256(f.read_bytes())
+            digest = sha256(load(f))
+        except ParseError as e:
+            reason = str(e)
+            record_failure(db, path, None, None, reason)
+            report.files.append(StoredFile(path, "failed", error=reason))
+            continue
         except OSError as e:
             reason = f"{path}: 无法读取文件（{e.strerror or e}）"
             record_failure(db, path, None, None, reason)

@@ -83,6 +83,7 @@ class Declaration:
     last_line: int = 0
     pages: int = 1
     page: int | None = None  # the page of its document it starts on (PDF)
+    ocr_confidence: float | None = None  # read from a scan or a photo: the recognition's mean confidence
     funds: dict[tuple[str, str], float | None] = field(default_factory=dict)  # (period, source) → 元
     funds_printed: dict[tuple[str, str], str] = field(default_factory=dict)  # the same amounts as printed
     indicators: list[Indicator] = field(default_factory=list)
@@ -103,7 +104,8 @@ def scalar_fields(cls=Declaration) -> tuple[str, ...]:
 
 DECLARATION_FIELDS = scalar_fields(Declaration)
 # what a declaration says, without where it was in the file
-CONTENT_FIELDS = tuple(f for f in DECLARATION_FIELDS if f not in ("first_line", "last_line", "pages", "page"))
+CONTENT_FIELDS = tuple(f for f in DECLARATION_FIELDS
+                       if f not in ("first_line", "last_line", "pages", "page", "ocr_confidence"))
 NARRATIVE_FIELDS = ("overview", "basis", "necessity", "safeguards", "plan", "goal_period", "goal_annual")
 # the Chinese label of each narrative field, as the contract and metadata.yml print it
 NARRATIVE_LABELS = {

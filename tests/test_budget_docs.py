@@ -77,7 +77,9 @@ def test_mutated_documents_are_read_or_refused_with_a_reason(pytestconfig):
     documents, _ = load_expectations()
     names = sorted(documents)
     rng = random.Random(7)
-    picked = names if pytestconfig.getoption("--fuzz") else rng.sample(names, 4)
+    # the fast sample leaves out the scans (OCR of every mutated page is `make fuzz`'s to do)
+    readable = [n for n in names if documents[n].get("layout") != "scan"]
+    picked = names if pytestconfig.getoption("--fuzz") else rng.sample(readable, 3)
     for name in picked:
         data = (CORPUS / name).read_bytes()
         for what, mutated in _mutations(data, rng):

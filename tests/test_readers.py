@@ -105,9 +105,12 @@ def test_csv_and_gbk():
 
 
 @pytest.mark.parametrize("name,data,message", [
-    ("a.xlsx", b"not a zip", "不是 .xlsx 格式"),
-    ("a.pdf", b"%PDF-1.4 broken", "无法打开 .pdf"),
-    ("a.docx", b"PK\x03\x04 truncated", "无法打开 .docx"),
+    ("a.pdf", b"%PDF-1.4 broken", "无法打开PDF文件"),
+    ("a.docx", b"PK\x03\x04 truncated", "无法打开Word (.docx)文件"),
+    ("a.xlsx", b"PK\x03\x04 truncated", "无法打开Excel (.xlsx)文件"),
+    ("a.ofd", b"PK\x05\x06" + bytes(18), "无法打开OFD 版式文件"),
+    ("a.xls", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(100), "Office 复合文档"),
+    ("a.zip", b"PK\x05\x06" + bytes(18), "是压缩包"),
 ])
 def test_broken_files_are_named(name, data, message):
     with pytest.raises(ParseError) as e:

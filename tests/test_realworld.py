@@ -10,7 +10,7 @@ from ingest.store import open_db
 
 from .realworld import HERE, cases, evaluate, table
 
-FORMATS = (".xlsx", ".docx", ".html", ".pdf")
+FORMATS = (".xlsx", ".docx", ".html", ".pdf", ".xls", ".et", ".doc", ".wps", ".ofd")
 
 
 def test_the_corpus_is_real_and_varied():
@@ -36,9 +36,14 @@ def test_real_forms_are_read():
 
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_files_of_every_format_read_like_their_text(suffix):
-    """The same forms as spreadsheets (merged cells), Word tables, HTML pages and PDF attachments."""
+    """The same forms as spreadsheets (merged cells), Word tables, HTML pages, PDF attachments, Excel
+    97-2003 and WPS 表格 workbooks, Word 97-2003 and WPS 文字 documents and OFD files."""
+    from ingest.readers.doc import office
+
+    if suffix in (".doc", ".wps") and office() is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui): .doc/.wps not read")
     total, _, _, files = evaluate(suffix)
-    assert len(files) >= 8
+    assert len(files) >= 10
     print(f"\n{suffix}: " + table({"all": total}).splitlines()[-1])
     for score in (total.names, total.funds, total.indicators, total.categories):
         assert score.rate >= 0.95, score.misses

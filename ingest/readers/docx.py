@@ -18,6 +18,8 @@ def read_docx(data: bytes) -> Document:
 
     doc = Docx(io.BytesIO(data))
     grid: list[list[str]] = []
+    table_of: list[int] = []  # per row: its table's number (0 for a paragraph)
+    tables = 0
     body = doc.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
@@ -25,7 +27,9 @@ def read_docx(data: bytes) -> Document:
             text = Paragraph(child, doc).text.strip()
             if text:
                 grid.append([text])
+                table_of.append(0)
         elif tag == "tbl":
+            tables += 1
             for row in Table(child, doc).rows:
                 cells, seen = [], None
                 for cell in row.cells:
@@ -33,5 +37,8 @@ def read_docx(data: bytes) -> Document:
                     cells.append("" if cell._tc is seen else cell.text.strip())
                     seen = cell._tc
                 grid.append(cells)
+                table_of.append(tables)
     rows, lines = render(grid)
+    for row, table in zip(rows, table_of):
+        row.table = table
     return Document(rows, "\n".join(lines), "docx")

@@ -19,6 +19,7 @@ class Row:
     grid: bool = False  # the column numbers are the table's own (a spreadsheet, HTML, Word or PDF table)
     page: int = 0  # the page it is printed on (1-based; 0 where a format has no pages)
     table: int = 0  # which table of the document it belongs to (1-based; 0 for a line of text)
+    confidence: float | None = None  # read by OCR: how sure the reading is (0–1); None for text read as such
 
     @cached_property
     def texts(self) -> list[str]:

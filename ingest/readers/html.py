@@ -18,6 +18,8 @@ class _Tables(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.out: list[list[str]] = []  # rows, in document order
+        self.table_of: list[int] = []  # per row of out: its table's number (0: text outside tables)
+        self.tables = 0
         self.text: list[str] = []  # text outside tables since the last block
         self.stack: list[dict] = []  # open tables
         self.skip = 0
@@ -27,6 +29,7 @@ class _Tables(HTMLParser):
         line = " ".join("".join(self.text).split())
         if line:
             self.out.append([line])
+            self.table_of.append(0)
         self.text = []
 
     def handle_starttag(self, tag, attrs):
@@ -73,7 +76,9 @@ class _Tables(HTMLParser):
             if self.stack and self.stack[-1]["cell"] is not None:  # a table inside a cell: its text
                 self.stack[-1]["cell"]["text"].append(" ".join(" ".join(r) for r in rows))
             else:
+                self.tables += 1
                 self.out.extend(rows)
+                self.table_of.extend([self.tables] * len(rows))
 
     def handle_data(self, data):
         if self.skip:
@@ -136,4 +141,6 @@ def read_html(text: str) -> Document:
     parser.feed(text)
     parser.close()
     rows, lines = render(parser.out)
+    for row, table in zip(rows, parser.table_of):
+        row.table = table
     return Document(rows, "\n".join(lines), "html")

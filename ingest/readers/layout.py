@@ -29,6 +29,7 @@ class Glyph:
     x1: float
     top: float
     bottom: float
+    conf: float = 1.0  # how sure the reading is (1.0 for a text layer; OCR's confidence for a scan)
 
     @property
     def cx(self) -> float:
@@ -67,6 +68,10 @@ class Cell:
     @property
     def text(self) -> str:
         return join_lines(self.glyphs)
+
+    @property
+    def conf(self) -> float | None:
+        return sum(g.conf for g in self.glyphs) / len(self.glyphs) if self.glyphs else None
 
 
 @dataclass
@@ -108,6 +113,17 @@ class Table:
             row.sort()
         return out
 
+    def confidences(self) -> list[float | None]:
+        """Per row, the mean confidence of the characters in its cells (None for an empty row)."""
+        n = len(self.ys) - 1
+        sums, counts = [0.0] * n, [0] * n
+        for cell in self.cells:
+            for g in cell.glyphs:
+                for r in range(cell.row, cell.row + cell.rowspan):
+                    sums[r] += g.conf
+                    counts[r] += 1
+        return [sums[r] / counts[r] if counts[r] else None for r in range(n)]
+
 
 @dataclass
 class Line:
@@ -118,6 +134,7 @@ class Line:
     x1: float
     cells: list[tuple[float, str]]  # (x of the cell's start, text)
     size: float  # the characters' height: a title is printed larger
+    conf: float = 1.0  # the mean confidence of its characters
 
     @property
     def text(self) -> str:
@@ -390,7 +407,7 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
         if cells:
             size = sorted(g.size for g in line)[len(line) // 2]
             blocks.append(Line(min(g.top for g in line), max(g.bottom for g in line), line[0].x0, line[-1].x1,
-                               cells, size))
+                               cells, size, sum(g.conf for g in line) / len(line)))
     blocks.sort(key=lambda b: b.top)
     return PageLayout(blocks, width, height)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..text import fix_radicals
 from .grid import Document, Row
 from .layout import Line, Table, layout_page, text_lines
+from .ocr import mend
 
 # a page whose text has one of these is laid out by geometry (a form, a list of targets)
 _RELEVANT = ("指标", "绩效", "目标", "项目名称")
@@ -31,6 +32,24 @@ class _Block:
     bottom: float
     table: Table | None = None
     size: float = 0.0
+    confidences: list[float | None] | None = None  # per row, read by OCR
+
+
+@dataclass
+class PageInput:
+    """One page ready to assemble: its blocks top to bottom (PDF text layer, OFD or OCR alike)."""
+    blocks: list[_Block]
+    height: float
+    ocr: bool = False
+
+    @classmethod
+    def laid_out(cls, glyphs: list, segments: list, width: float, height: float, ocr: bool = False) -> "PageInput":
+        glyphs = _without_page_numbers(glyphs, height)
+        return cls(_blocks(layout_page(glyphs, segments, width, height).blocks, height, ocr), height, ocr)
+
+    @classmethod
+    def from_ocr(cls, page) -> "PageInput":
+        return cls.laid_out(page.glyphs, page.segments, page.width, page.height, ocr=True)
 
 
 def read_pdf(data: bytes) -> Document:
@@ -38,24 +57,50 @@ def read_pdf(data: bytes) -> Document:
 
     pdf = open_pdf(data)
     notes: list[str] = []
-    pages: list[tuple[list[_Block], float]] = []
+    pages: list[PageInput] = []
+    scanned = recognised = 0
     try:
         open_table = False
         for index in range(len(pdf)):
             pc = page_content(pdf, index, geometry=lambda text, carry=open_table: carry or _relevant(text))
             if pc.text_chars == 0:
-                notes.append(f"第 {index + 1} 页没有文字层（扫描件或图片），其内容未能读取")
-            if pc.geometry:
-                glyphs = _without_page_numbers(pc.glyphs, pc.height)
-                blocks = _blocks(layout_page(glyphs, pc.segments, pc.width, pc.height).blocks, pc.height)
+                scanned += 1
+                page = _recognise(pdf, index, notes)
+                recognised += page is not None
+                pages.append(page or PageInput([], pc.height))
+            elif pc.geometry:
+                pages.append(PageInput.laid_out(pc.glyphs, pc.segments, pc.width, pc.height))
             else:
-                blocks = _text_blocks(pc.text)
-            pages.append((blocks, pc.height))
+                pages.append(PageInput(_text_blocks(pc.text), pc.height))
+            blocks = pages[-1].blocks
             open_table = bool(blocks) and blocks[-1].table is not None
     finally:
         pdf.close()
+    reader = "pdf/layout" if not scanned else ("pdf/ocr" if scanned == len(pages) else "pdf/layout+ocr")
+    if recognised:
+        notes.insert(0, f"{recognised} 页为扫描图像，已文字识别（OCR），请核对")
+    return assemble(pages, reader, notes)
+
+
+def _recognise(pdf, index: int, notes: list[str]) -> PageInput | None:
+    """A page without a text layer, rendered and read by OCR (None when OCR is not installed)."""
+    from .ocr import DPI, OCRUnavailable, ocr_image
+
+    try:
+        image = pdf[index].render(scale=DPI / 72).to_numpy()
+        page = ocr_image(image, 72 / DPI)
+    except OCRUnavailable as e:
+        notes.append(f"第 {index + 1} 页没有文字层（扫描件或图片），未能读取：{e}")
+        return None
+    if not page.glyphs:
+        notes.append(f"第 {index + 1} 页没有文字层，文字识别也没有读出文字（空白页或图片）")
+    return PageInput.from_ocr(page)
+
+
+def assemble(pages: list[PageInput], reader: str, notes: list[str] | None = None) -> Document:
+    """Pages → one document: running heads dropped (once printed), tables continued over pages joined."""
     _drop_running_heads(pages)
-    return _document(pages, notes)
+    return _document(pages, notes or [], reader)
 
 
 def _without_page_numbers(glyphs: list, height: float) -> list:
@@ -73,18 +118,20 @@ def _relevant(text: str) -> bool:
     return any(w in text for w in _RELEVANT)
 
 
-def _blocks(blocks: list[Table | Line], height: float) -> list[_Block]:
+def _blocks(blocks: list[Table | Line], height: float, ocr: bool = False) -> list[_Block]:
     out: list[_Block] = []
     for b in blocks:
         if isinstance(b, Table):
-            rows = [r for r in b.rows() if r]
-            if rows:
-                out.append(_Block(rows, b.top, b.bottom, b))
+            pairs = [(r, c) for r, c in zip(b.rows(), b.confidences()) if r]
+            if pairs:
+                out.append(_Block([r for r, _ in pairs], b.top, b.bottom, b,
+                                  confidences=[c for _, c in pairs] if ocr else None))
             continue
         in_margin = b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height
         if in_margin and _PAGE_NO.match(b.text):
             continue
-        out.append(_Block([[(i, t) for i, (_, t) in enumerate(b.cells)]], b.top, b.bottom, size=b.size))
+        out.append(_Block([[(i, t) for i, (_, t) in enumerate(b.cells)]], b.top, b.bottom, size=b.size,
+                          confidences=[b.conf] if ocr else None))
     return out
 
 
@@ -98,10 +145,11 @@ def _text_blocks(text: str) -> list[_Block]:
     return out
 
 
-def _drop_running_heads(pages: list[tuple[list[_Block], float]]) -> None:
+def _drop_running_heads(pages: list[PageInput]) -> None:
     """A line of text printed in the margin of three pages or more (a running head) is furniture."""
     seen: dict[str, int] = {}
-    for blocks, height in pages:
+    for page in pages:
+        blocks, height = page.blocks, page.height
         for b in blocks:
             if b.table is None and (b.top < _MARGIN * height or b.bottom > (1 - _MARGIN) * height):
                 key = _key(b)
@@ -110,7 +158,8 @@ def _drop_running_heads(pages: list[tuple[list[_Block], float]]) -> None:
     if not heads:
         return
     printed: set[str] = set()  # the first one stays: a running title names what the pages hold
-    for k, (blocks, height) in enumerate(pages):
+    for page in pages:
+        blocks, height = page.blocks, page.height
         kept = []
         for b in blocks:
             key = _key(b)
@@ -119,7 +168,7 @@ def _drop_running_heads(pages: list[tuple[list[_Block], float]]) -> None:
                     continue
                 printed.add(key)
             kept.append(b)
-        pages[k] = (kept, height)
+        page.blocks = kept
 
 
 def _key(b: _Block) -> str:
@@ -138,13 +187,14 @@ def _continues(prev: Table, table: Table) -> bool:
     return shared >= 0.8 * max(len(a), len(b)) or shared >= min(len(a), len(b))
 
 
-def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Document:
+def _document(pages: list[PageInput], notes: list[str], reader: str) -> Document:
     rows: list[Row] = []
     lines: list[str] = []
     table_no = 0
     last_table: Table | None = None
     last_row: Row | None = None
-    for page_no, (blocks, _height) in enumerate(pages, start=1):
+    for page_no, page in enumerate(pages, start=1):
+        blocks = page.blocks
         first_block = True
         for block in blocks:
             table_rows = block.rows
@@ -158,19 +208,21 @@ def _document(pages: list[tuple[list[_Block], float]], notes: list[str]) -> Docu
                         _extend(lines, last_row, table_rows[0])  # a row broken by the page: its tail
                         table_rows = table_rows[1:]
                 last_table = block.table
-            for cells in table_rows:
+            confidences = (block.confidences or [None] * len(block.rows))[len(block.rows) - len(table_rows):]
+            for cells, conf in zip(table_rows, confidences):
                 texts = [(c, fix_radicals(" ".join(t.split()))) for c, t in cells]
                 texts = [(c, t) for c, t in texts if t]
                 if not texts:
                     continue
+                if page.ocr:
+                    texts = [(c, mend(t)) for c, t in texts]
                 lines.append("\t".join(t for _, t in texts))
                 rows.append(Row(len(lines), texts, exact=block.table is not None, grid=block.table is not None,
-                                page=page_no, table=table_no if block.table is not None else 0))
+                                page=page_no, table=table_no if block.table is not None else 0, confidence=conf))
                 last_row = rows[-1] if block.table is not None else last_row
             first_block = False
         if blocks and blocks[-1].table is None:
             last_table = None
-    reader = "pdf/layout"
     return Document(rows, "\n".join(lines), reader, notes)
 
 

@@ -54,7 +54,14 @@ class _Transform:
 def open_pdf(data: bytes):
     import pypdfium2 as pdfium
 
-    return pdfium.PdfDocument(data)
+    from ..records import ParseError
+
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower():
+            raise ParseError("PDF 有密码保护（已加密），无法读取：请另存为不加密的 PDF 再导入") from e
+        raise
 
 
 def page_content(pdf, index: int, geometry=True) -> PageContent:

@@ -43,6 +43,8 @@ def read_xlsx(data: bytes) -> Document:
         if len(wb.worksheets) > 1:
             lines.append(f"## {ws.title}")
         sheet_rows, sheet_lines = render(grid, start_line=len(lines) + 1)
+        for r in sheet_rows:
+            r.table = wb.worksheets.index(ws) + 1
         rows.extend(sheet_rows)
         lines.extend(sheet_lines)
     return Document(rows, "\n".join(lines), "xlsx")

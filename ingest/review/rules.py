@@ -283,11 +283,15 @@ def cost_vs_funds(f: Form) -> list[Finding]:
         yuan = _yuan(i)
         if yuan is None:
             continue
-        total = f.funds_total if i.period == "实施期" else f.funds_annual
-        total = total or f.funds_total or f.funds_annual
+        # an 实施期 cost is weighed against the 实施期 total only (it may be several years' budget);
+        # a 年度 cost against the year's total, else the whole period's
+        if i.period == "实施期":
+            total, which = f.funds_total, "实施期"
+        else:
+            total, which = (f.funds_annual, "年度") if f.funds_annual else (f.funds_total, "实施期")
         if total and yuan > total * 1.001 and "/" not in (i.unit or ""):
             out.append(_finding("适当性.成本指标与资金不符",
-                                f"成本指标“{i.name}”{_wan(yuan)}超过{i.period}资金总额{_wan(total)}", [_ind(i)]))
+                                f"成本指标“{i.name}”{_wan(yuan)}超过{which}资金总额{_wan(total)}", [_ind(i)]))
             continue
         key = _COST_SUFFIX.sub("", compact(i.name))
         item = plan_items.get(key) or next((v for k, v in plan_items.items() if len(key) >= 3 and (

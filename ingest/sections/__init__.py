@@ -36,6 +36,7 @@ def read_declarations(doc: Document) -> ParseResult:
             result = ParseResult([], [], doc.reader)
         for d in result.declarations:
             d.form_kind = FORM
+        _where(doc, result.declarations)
         result.outcome = outcome(result.declarations)
         return result
     year, dept = document_facts(doc.rows)
@@ -48,9 +49,8 @@ def read_declarations(doc: Document) -> ParseResult:
             owner[id(d)] = sec
             declarations.append(d)
     kept = _deduplicate([d for d in declarations if _worth_keeping(d, warnings)], warnings, owner)
-    page_of = {r.no: r.page for r in doc.rows if r.page}
+    _where(doc, kept)
     for d in kept:
-        d.page = page_of.get(d.first_line) or d.page
         sec = owner[id(d)]
         if d.year is None and year is not None:
             d.year = year
@@ -66,6 +66,17 @@ def read_declarations(doc: Document) -> ParseResult:
     result.outcome = outcome(kept, len(scanned))
     warnings.extend(Warning(None, "", n) for n in doc.notes)
     return result
+
+
+def _where(doc: Document, declarations: list[Declaration]) -> None:
+    """Each declaration's first page, and how sure the reading is when its rows were recognised by OCR."""
+    page_of = {r.no: r.page for r in doc.rows if r.page}
+    confident = [(r.no, r.confidence) for r in doc.rows if r.confidence is not None]
+    for d in declarations:
+        d.page = page_of.get(d.first_line) or d.page
+        if confident:
+            mine = [c for no, c in confident if d.first_line <= no <= max(d.last_line, d.first_line)]
+            d.ocr_confidence = round(sum(mine) / len(mine), 3) if mine else None
 
 
 def outcome(declarations: list[Declaration], scanned_pages: int = 0) -> str:

@@ -374,3 +374,10 @@ def m019_documents(db: Database) -> None:
         " from source_paths p join sources s on s.id = p.source_id"
         " union all"
         " select f.path, null, null, null, 0, '读取失败', f.reason, f.failed_at from parse_failures f")
+
+
+@migrations()
+def m022_ocr_confidence(db: Database) -> None:
+    # a declaration read from a scan or a photo: the recognition's mean confidence over its rows
+    # (NULL for one read from a text layer), shown on its page with 请核对
+    db.execute("alter table declarations add column ocr_confidence real")

@@ -4,9 +4,15 @@ their indicators), or a budget system's list table (one row per indicator, the p
 merged over its rows). The content is the form's hand-read expectation, so each copy can be checked
 against the same expectation as the text it came from.
 
-    .venv/bin/python tests/data/realworld/formats/make_formats.py      # writes the files beside this one
+    .venv/bin/python tests/data/realworld/formats/make_formats.py      # writes the missing files
+    .venv/bin/python tests/data/realworld/formats/make_formats.py --force   # all of them again
 
-The PDF is printed from the HTML by headless Chromium (/usr/bin/chromium).
+The PDF is printed from the HTML by headless Chromium (/usr/bin/chromium). The older office formats
+are saved by LibreOffice as an office user saves them: .xls from the .xlsx and .doc from the .docx
+(``soffice --convert-to``); WPS Office opens and saves these same binary formats under its own
+names, .et and .wps, so those copies are the same bytes under WPS's names. The .ofd is the PDF
+converted the way PDF-to-OFD converters do it: each printed line of text one TextObject (its
+characters placed by DeltaX), each ruling line one PathObject, in millimetres.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ FORMS = {  # stem: template
     "neimenggu_wuhai_01": "columns",
     "guangdong_dongguan_01": "two_groups",
     "sichuan_jingyan_01": "list",
+    "anhui_huaibei_01": "boxed",
+    "neimenggu_wuchuan_01": "columns",
+    "hunan_yueyangxian_01": "boxed",
+    "ningxia_tongxin_01": "boxed",
 }
 VALUE = re.compile(r"^(?P<op>≥|≤|>=|<=|>|<|=|≧|≦|═)?(?P<num>-?\d[\d,.]*)(?P<unit>.*)$")
 
@@ -252,17 +262,100 @@ def write_pdf(html_path: Path, path: Path) -> None:
                         html_path.as_uri()], check=True, capture_output=True, timeout=120)
 
 
-def main() -> int:
+def office_copy(src: Path, target: str, path: Path) -> None:
+    """``src`` saved by LibreOffice as ``target`` (xls, doc) at ``path``."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit("LibreOffice is needed to make the .xls/.doc copies (apt-get install libreoffice-writer-nogui"
+                         " libreoffice-calc-nogui)")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", target,
+                        "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=180)
+        shutil.copyfile(Path(tmp) / f"{src.stem}.{target}", path)
+
+
+def write_ofd(pdf_path: Path, path: Path) -> None:
+    """The PDF as an OFD package: per page, one TextObject per printed line and one PathObject per
+    ruling line (millimetres, y downwards)."""
+    import zipfile
+
+    sys.path.insert(0, str(HERE.parents[3]))
+    from ingest.readers.layout import text_lines
+    from ingest.readers.pdfium import open_pdf, page_content
+
+    mm = 25.4 / 72
+    pdf = open_pdf(pdf_path.read_bytes())
+    pages = []
+    for k in range(len(pdf)):
+        pc = page_content(pdf, k)
+        objs, oid = [], 100
+        for line in text_lines(pc.glyphs):
+            top = min(g.top for g in line)
+            size = max(g.bottom - g.top for g in line) * 0.86
+            x0 = line[0].x0
+            deltas = [round((b.x0 - a.x0) * mm, 3) for a, b in zip(line, line[1:])]
+            text = "".join(g.text for g in line)
+            width = (line[-1].x1 - x0) * mm
+            oid += 1
+            objs.append(f'<ofd:TextObject ID="{oid}" Boundary="{x0 * mm:.3f} {top * mm:.3f} {width + 1:.3f} '
+                        f'{size * mm * 1.3:.3f}" Font="1" Size="{size * mm:.3f}"><ofd:TextCode X="0" '
+                        f'Y="{size * mm:.3f}" DeltaX="{" ".join(str(d) for d in deltas)}">{html.escape(text)}'
+                        f'</ofd:TextCode></ofd:TextObject>')
+        for seg in pc.segments:
+            oid += 1
+            if seg.horizontal:
+                box, data = f"{seg.a * mm:.3f} {seg.pos * mm - 0.1:.3f} {(seg.b - seg.a) * mm:.3f} 0.2", \
+                    f"M 0 0.1 L {(seg.b - seg.a) * mm:.3f} 0.1"
+            else:
+                box, data = f"{seg.pos * mm - 0.1:.3f} {seg.a * mm:.3f} 0.2 {(seg.b - seg.a) * mm:.3f}", \
+                    f"M 0.1 0 L 0.1 {(seg.b - seg.a) * mm:.3f}"
+            objs.append(f'<ofd:PathObject ID="{oid}" Boundary="{box}" LineWidth="0.2">'
+                        f'<ofd:AbbreviatedData>{data}</ofd:AbbreviatedData></ofd:PathObject>')
+        pages.append((pc.width * mm, pc.height * mm, objs))
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} DocType="OFD" Version="1.1">'
+                              '<ofd:DocBody><ofd:DocInfo><ofd:DocID>0</ofd:DocID></ofd:DocInfo>'
+                              '<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>')
+        w, h = pages[0][0], pages[0][1]
+        z.writestr("Doc_0/Document.xml", f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}>'
+                   f'<ofd:CommonData><ofd:MaxUnitID>99999</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 {w:.3f} '
+                   f'{h:.3f}</ofd:PhysicalBox></ofd:PageArea></ofd:CommonData><ofd:Pages>'
+                   + "".join(f'<ofd:Page ID="{i + 1}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages)))
+                   + "</ofd:Pages></ofd:Document>")
+        for i, (pw, ph, objs) in enumerate(pages):
+            z.writestr(f"Doc_0/Pages/Page_{i}/Content.xml",
+                       f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Area><ofd:PhysicalBox>0 0 {pw:.3f} '
+                       f'{ph:.3f}</ofd:PhysicalBox></ofd:Area><ofd:Content><ofd:Layer ID="1">{"".join(objs)}'
+                       '</ofd:Layer></ofd:Content></ofd:Page>')
+
+
+def main(argv: list[str]) -> int:
+    force = "--force" in argv
     for stem in FORMS:
         exp = json.loads((SOURCES / f"{stem}.json").read_text("utf-8"))
         tables = forms_of(stem, exp)
-        write_xlsx(tables, HERE / f"{stem}.xlsx")
-        write_docx(tables, HERE / f"{stem}.docx")
-        write_html(tables, HERE / f"{stem}.html", exp.get("place") or stem)
-        write_pdf(HERE / f"{stem}.html", HERE / f"{stem}.pdf")
-        print(stem, file=sys.stderr)
+        out = {s: HERE / f"{stem}{s}" for s in (".xlsx", ".docx", ".html", ".pdf", ".xls", ".et", ".doc", ".wps",
+                                                 ".ofd")}
+        todo = {s for s, p in out.items() if force or not p.exists()}
+        if ".xlsx" in todo:
+            write_xlsx(tables, out[".xlsx"])
+        if ".docx" in todo:
+            write_docx(tables, out[".docx"])
+        if ".html" in todo or ".pdf" in todo:
+            write_html(tables, out[".html"], exp.get("place") or stem)
+            write_pdf(out[".html"], out[".pdf"])
+        if ".xls" in todo or ".et" in todo:
+            office_copy(out[".xlsx"], "xls", out[".xls"])
+            shutil.copyfile(out[".xls"], out[".et"])
+        if ".doc" in todo or ".wps" in todo:
+            office_copy(out[".docx"], "doc", out[".doc"])
+            shutil.copyfile(out[".doc"], out[".wps"])
+        if ".ofd" in todo:
+            write_ofd(out[".pdf"], out[".ofd"])
+        print(stem, sorted(todo), file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
