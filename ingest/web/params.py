@@ -1,5 +1,6 @@
 """The JSON API's parameters: an unknown parameter or value is refused (400) with the allowed ones,
-never silently ignored or replaced by a default."""
+never silently ignored or replaced by a default. Names starting with ``_`` belong to Datasette
+(``_shape``, ``_size`` …; a client may add one to bypass a cache) and pass."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def check_params(args, allowed: dict[str, tuple | None], required: tuple[str, ..
     None for any), whose value of one is not allowed, or that lacks a ``required`` one; ``extra``
     names more parameters taken as they are (Datasette's)."""
     names = list(args.keys()) if hasattr(args, "keys") else [k for k, _ in args]
-    unknown = [n for n in dict.fromkeys(names) if n not in allowed and n not in extra]
+    # a name starting with _ is Datasette's (_shape, _size …) or a cache-buster: let through
+    unknown = [n for n in dict.fromkeys(names) if n not in allowed and n not in extra and not n.startswith("_")]
     if unknown:
         raise BadParameter(f"未知的参数：{'、'.join(unknown)}；可用的参数：{'、'.join(list(allowed) + list(extra))}",
                            {k: list(v) if v else None for k, v in allowed.items()})

@@ -134,7 +134,8 @@ def _read(text: str | None, data: bytes | None, filename: str | None):
         reason = str(e)
         if filename and reason.startswith(filename + ": "):
             reason = reason[len(filename) + 2:]
-        return ("error", 413 if isinstance(e, TooLarge) else 422, f"无法读取该文件：{reason}")
+        refused = isinstance(e, TooLarge) or isinstance(e.__cause__, TooLarge)
+        return ("error", 413 if refused else 422, f"无法读取该文件：{reason}")
     except MemoryError:
         return ("error", 413, TOO_COMPLEX)
     except TimeoutError:
