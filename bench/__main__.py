@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus, documents, loadtest
+from . import compact, corpus, documents, loadtest
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -103,7 +104,7 @@ def synthetic_vectors(db_path: Path, embedder, anchors: int = 64, noise: float =
     Scan costs depend only on the number and size of vectors, so the timings are those of real ones."""
     from sqlite_utils import Database
 
-    from ingest.vectors import encode, item_id, iter_items
+    from ingest.vectors import ITEM_SQL, drop_unused_vectors, item_id, iter_items, save_vectors
 
     db = Database(db_path)
     texts: dict[str, list[str]] = {"declaration": [], "name": [], "indicator_names": []}
@@ -117,21 +118,22 @@ def synthetic_vectors(db_path: Path, embedder, anchors: int = 64, noise: float =
              "indicator_names": embedder.embed_symmetric(texts["indicator_names"])}
     ids = [r[0] for r in db.execute("select id from declarations order by id")]
     rng = np.random.default_rng(seed)
+    model = embedder.model_id
     t0 = time.perf_counter()
     with db.atomic():
         db.execute("delete from embeddings where model = ? and kind in ('declaration', 'name', 'indicator_names')",
-                   [embedder.model_id])
+                   [model])
+        drop_unused_vectors(db, model)
         for kind, base in bases.items():
-            rows = []
-            for i, decl_id in enumerate(ids):
-                v = base[i % len(base)] + noise * rng.standard_normal(base.shape[1]).astype(np.float32) / np.sqrt(
-                    base.shape[1])
-                v /= np.linalg.norm(v)
-                rows.append((item_id(kind, decl_id), kind, embedder.model_id, decl_id, b"synthetic", encode(v), "bench"))
-                if len(rows) >= 5000:
-                    db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
-                    rows = []
-            db.conn.executemany("insert into embeddings values (?, ?, ?, ?, ?, ?, ?)", rows)
+            for start in range(0, len(ids), 5000):
+                chunk = ids[start:start + 5000]
+                jitter = rng.standard_normal((len(chunk), base.shape[1])).astype(np.float32) / np.sqrt(base.shape[1])
+                v = base[np.arange(start, start + len(chunk)) % len(base)] + noise * jitter
+                v /= np.linalg.norm(v, axis=1, keepdims=True)
+                keys = {hashlib.md5(f"synthetic:{kind}:{d}".encode()).digest(): x for d, x in zip(chunk, v)}
+                vids = save_vectors(db, model, keys)
+                db.conn.executemany(ITEM_SQL, [(item_id(kind, d), kind, model, d, h, vids[h], "bench")
+                                               for d, h in zip(chunk, keys)])
     db.conn.close()
     return {"vectors": len(ids) * len(bases), "dim": int(bases["declaration"].shape[1]),
             "insert_seconds": round(time.perf_counter() - t0, 2)}
@@ -229,15 +231,15 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     out["datasette_search"] = {"p50_ms": pct(ds, 50), "p95_ms": pct(ds, 95)}
 
     index = load_index(db, embedder.model_id, "declaration")
-    n, dim = index.matrix.shape
-    floor_ms = index.matrix.nbytes / (bandwidth * 1e9) * 1000
+    n, dim = len(index.ids), index.dim
+    floor_ms = index.codes.nbytes / (bandwidth * 1e9) * 1000  # reading the int8 copies once
     encode, scan, plain, e2e = [], [], [], []
-    matrix = np.array(index.matrix)  # a plain copy for the numpy reference
+    matrix = index.exact(db)  # the stored vectors as float32: the reference scan reads these
     for q in queries:
         embedder.queries.clear()  # measure the model, not the cache
         t, v = timed(lambda: embedder.embed_queries([q])[0])
         encode.append(t)
-        scan.append(timed(index.top, v, 10)[0])
+        scan.append(timed(lambda: index.top(v, 10, db=db))[0])
 
         def brute(v=v):
             s = matrix @ v
@@ -248,7 +250,8 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
         embedder.queries.clear()
         e2e.append(uncached(query.semantic_search, db, embedder, q, 10))
     out["semantic"] = {
-        "vectors": n, "dim": dim, "bytes": int(index.matrix.nbytes), "floor_ms": round(floor_ms, 3),
+        "vectors": n, "dim": dim, "bytes": int(index.nbytes), "float32_bytes": int(matrix.nbytes),
+        "floor_ms": round(floor_ms, 3),
         "scan_p50_ms": pct(scan, 50), "scan_p95_ms": pct(scan, 95),
         "numpy_p50_ms": pct(plain, 50), "numpy_p95_ms": pct(plain, 95),
         "scan_p95_over_floor": round(pct(scan, 95) / floor_ms, 2) if floor_ms else None,
@@ -292,6 +295,26 @@ def _measure_queries(db_path: Path, embedder, queries: list[str], bandwidth: flo
     return out
 
 
+# what N declarations take, measured at N = 100,000 (bench/README.md): the corpus files, the
+# database with vectors and the kept word scores, the build's peak memory and the server's
+BYTES_PER_DECLARATION = {"corpus": 5_200, "database": 49_000}
+MEMORY_PER_DECLARATION = {"build": 7_000, "server": 12_000}
+
+
+def largest_that_fits(work: Path) -> tuple[int, str]:
+    """The largest of 1M, 500k, 200k and 100k declarations whose corpus and database fit in the free
+    disk (with a fifth to spare) and whose build and server fit in memory; and why."""
+    free = shutil.disk_usage(work).free
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for n in (1_000_000, 500_000, 200_000, 100_000):
+        disk = n * sum(BYTES_PER_DECLARATION.values()) * 1.2
+        ram = n * max(MEMORY_PER_DECLARATION.values())
+        if disk <= free and ram <= memory:
+            return n, (f"needs about {disk / 1e9:.0f} GB of disk ({free / 1e9:.0f} free) and {ram / 1e9:.0f} GB of"
+                       f" memory ({memory / 1e9:.0f})")
+    return 100_000, f"only {free / 1e9:.0f} GB of disk free: the smallest scale point"
+
+
 def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
     print(f"\n== N = {n:,}", file=sys.stderr)
     corpus_dir = work / f"corpus-{n}"
@@ -321,6 +344,8 @@ def run_size(n: int, args, work: Path, embedder, bandwidth: float) -> dict:
     }
     result["vectors"] = synthetic_vectors(db_path, embedder)
     result["db_mb"] = round(db_path.stat().st_size / 2**20, 1)
+    result["vector_storage"] = compact.storage(db_path)
+    result["vector_memory"] = compact.memory(db_path, embedder.model_id)
     result["review"] = review_share(build)
     result["review"]["findings"] = sqlite3.connect(db_path).execute("select count(*) from findings").fetchone()[0]
     print(f"review: {result['review']}", file=sys.stderr)
@@ -395,6 +420,10 @@ def table(results: dict) -> str:
                    f"{r['pages']['endpoints']['declarations table']['p95_ms']}" if r.get("pages") else "—",
          "p95 ≤ 300", lambda r: f"errors {r['pages']['errors']}" if r.get("pages") else ""),
         ("database size (MB)", lambda r: r["db_mb"], "", lambda r: f"before vectors {r['db_mb_before_vectors']}"),
+        ("vectors held in memory per declaration (bytes)",
+         lambda r: r["vector_memory"]["held_per_declaration"] if r.get("vector_memory") else "—", "",
+         lambda r: f"as float32 per item: {r['vector_memory']['float32_per_declaration']}"
+                   f" ({r['vector_memory']['ratio']}×)" if r.get("vector_memory") else ""),
         ("peak memory: build / serve (MB)", lambda r: f"{r['ingest']['peak_rss_mb']} / {r['load']['server_peak_rss_mb']:.0f}",
          "", lambda r: ""),
     ]
@@ -425,8 +454,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--reuse-builds", action="store_true",
                     help="keep databases built by an earlier run (and its ingest figures); re-measure queries")
+    ap.add_argument("--scale", action="store_true",
+                    help="only the largest N this machine can hold, 1,000,000 if it fits (make bench-scale)")
     args = ap.parse_args(argv)
     sizes = [1000, 10_000, 100_000] if args.full else [int(x) for x in args.sizes.split(",")]
+    if args.scale:
+        n, reason = largest_that_fits(Path(args.workdir))
+        print(f"largest point: N = {n:,} ({reason})", file=sys.stderr)
+        sizes = [n]
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

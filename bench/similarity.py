@@ -45,7 +45,7 @@ def pair_features(db, model: str, queries: list[dict]):
     rarity = sim.Rarity(db)
     profiles = sim.stored_profiles(db, prof, prof.ids)
     index = load_index(db, model, "declaration")
-    raw = dict(zip(index.ids, index.matrix))
+    raw = dict(zip(index.ids, index.exact(db)))
     out = {}
     for q in {q["id"] for q in queries}:
         out[q] = {}

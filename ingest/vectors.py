@@ -1,12 +1,12 @@
 """The vectors of declarations, of their policy basis and of their indicators: what is embedded,
 how vectors are stored, and an in-memory matrix for exact search.
 
-Vectors live in the ``embeddings`` table as little-endian float32 blobs (llm's format), keyed by
-(item_id, model) with an md5 of the embedded text, so only new or changed items are embedded
-again, and a text already embedded for another item is not embedded twice. Search is an exact
-scan over a numpy matrix held in memory: at 100k x 384 that reads about 150 MB, the hardware
-floor for exact search; the matrix is cached per database and model and reloaded when the table
-changes (a counter kept by triggers, migration m005).
+Each distinct text is embedded and stored once per model, in ``vectors`` (as two levels of int8:
+the first is what search scans, both together hold the vector to float32's scores within about
+1e-6; ``quantized.py``); the embedded items, in
+``embeddings`` keyed by (item_id, model) with an md5 of their text, refer to it, so only new or
+changed items are embedded again, and a text already embedded for another item is not embedded
+twice. Search scans the int8 copies in memory and rescores the best exactly (``quantized.py``).
 
 Functions that only read take any connection-like object with ``execute`` (a sqlite3 connection
 or a sqlite-utils Database).
@@ -15,7 +15,6 @@ or a sqlite-utils Database).
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -24,6 +23,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from .embedders import Embedder
+from .quantized import VectorIndex, database_path, encode_stored, load_index, top_indices  # noqa: F401 - the index's home
 
 KINDS = ("declaration", "basis", "indicator", "name", "indicator_names")
 # kinds compared with each other (similar projects) rather than searched with a query: embedded
@@ -97,12 +97,52 @@ def iter_items(db) -> Iterator[Item]:
         yield Item(i_id, "indicator", d_id, " ".join(x for x in (level2, name, value) if x))
 
 
+def save_vectors(db: Database, model: str, keyed: dict[bytes, np.ndarray]) -> dict[bytes, int]:
+    """Store vectors by content hash (one row per distinct text and model, as two levels of int8:
+    quantized.encode_stored); returns each hash's vector id. A hash stored before keeps its vector."""
+    ids = known_vectors(db, model, list(keyed))
+    new = [h for h in keyed if h not in ids]
+    if new:
+        stored = encode_stored(np.stack([np.asarray(keyed[h], dtype=np.float32) for h in new]))
+        for h, row in zip(new, stored):
+            ids[h] = db.execute("insert into vectors (model, content_hash, codes, scale, fine, fine_scale, residual)"
+                                " values (?, ?, ?, ?, ?, ?, ?)", [model, h, *row]).lastrowid
+    return ids
+
+
+def known_vectors(db, model: str, hashes: list[bytes]) -> dict[bytes, int]:
+    """The ids of the vectors stored for these content hashes (those that have one)."""
+    out: dict[bytes, int] = {}
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start:start + 500]
+        out.update((bytes(h), i) for h, i in db.execute(
+            f"select content_hash, id from vectors where model = ? and content_hash in ({','.join('?' * len(chunk))})",
+            [model, *chunk]))
+    return out
+
+
+ITEM_SQL = ("insert or replace into embeddings (item_id, kind, model, declaration_id, content_hash, vector_id, updated)"
+            " values (?, ?, ?, ?, ?, ?, ?)")
+
+
+def drop_unused_vectors(db: Database, model: str | None = None) -> int:
+    """Delete the vectors no item refers to any more; returns how many."""
+    where = "model = ? and " if model else ""
+    cur = db.execute(f"delete from vectors where {where}not exists (select 1 from embeddings e where e.vector_id = vectors.id)",
+                     [model] if model else [])
+    return cur.rowcount
+
+
 def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_run: bool = False,
-                  progress: Callable[[int], None] | None = None) -> int:
+                  progress: Callable[[int], None] | None = None,
+                  encode: Callable[[list[str], int], Iterator[dict[str, np.ndarray]]] | None = None) -> int:
     """Embed items that are new or whose text changed for this model; drop vectors of deleted items.
 
-    Each distinct text is embedded once: items sharing a text (the same indicator in many
-    declarations) and texts already embedded for another item reuse that vector.
+    Each distinct text is embedded and stored once (``vectors``); the items refer to it. A text
+    already stored (for another item, or before) is not embedded again.
+
+    :param encode: ``encode(keys, batch_size)`` yields the vectors of the keys batch by batch, in
+        order (a cluster's workers); by default the embedder here.
 
     :returns: how many items were (or, with ``dry_run``, would be) given a vector.
     """
@@ -132,103 +172,47 @@ def embed_pending(db: Database, embedder: Embedder, batch_size: int = 64, dry_ru
     texts = sorted(by_text, key=len)
     stamp = now()
 
-    def rows(text: str, vector_blob: bytes):
+    def rows(text: str, vector_id: int):
         for it in by_text[text]:
-            yield (it.id, it.kind, model, it.declaration_id, content_hash(text), vector_blob, stamp)
+            yield (it.id, it.kind, model, it.declaration_id, content_hash(text), vector_id, stamp)
 
-    sql = ("insert or replace into embeddings (item_id, kind, model, declaration_id, content_hash, embedding, updated)"
-           " values (?, ?, ?, ?, ?, ?, ?)")
-    # texts embedded before for other items: copy their vectors
-    todo = []
-    for text in texts:
-        known = db.execute("select embedding from embeddings where model = ? and content_hash = ? limit 1",
-                           [model, content_hash(text)]).fetchone()
-        if known is None:
-            todo.append(text)
-            continue
+    # texts stored before (for other items): refer to their vectors
+    known = known_vectors(db, model, [content_hash(t) for t in texts])
+    todo = [t for t in texts if content_hash(t) not in known]
+    done = [t for t in texts if content_hash(t) in known]
+    for start in range(0, len(done), 500):
+        chunk = done[start:start + 500]
         with db.atomic():
-            db.conn.executemany(sql, list(rows(text, known[0])))
+            db.conn.executemany(ITEM_SQL, [r for t in chunk for r in rows(t, known[content_hash(t)])])
         if progress:
-            progress(len(by_text[text]))
-    it = iter(todo)
-    while batch := list(islice(it, batch_size)):
-        # a batch may hold both roles: each is encoded with its own prompt
-        passages = [k for k in batch if not k.startswith(QUERY_ROLE)]
-        queries = [k for k in batch if k.startswith(QUERY_ROLE)]
-        vecs_by_key = {}
-        if passages:
-            vecs_by_key.update(zip(passages, embedder.embed_documents(passages)))
-        if queries:
-            vecs_by_key.update(zip(queries, embedder.embed_symmetric([k[len(QUERY_ROLE):] for k in queries])))
-        vecs = [vecs_by_key[k] for k in batch]
+            progress(sum(len(by_text[t]) for t in chunk))
+    batches = encode(todo, batch_size) if encode is not None else embed_texts(embedder, todo, batch_size)
+    for batch in batches:
         with db.atomic():
-            db.conn.executemany(sql, [r for text, v in zip(batch, vecs) for r in rows(text, encode(v))])
+            ids = save_vectors(db, model, {content_hash(t): v for t, v in batch.items()})
+            db.conn.executemany(ITEM_SQL, [r for t in batch for r in rows(t, ids[content_hash(t)])])
         if progress:
             progress(sum(len(by_text[t]) for t in batch))
+    if stale or pending:
+        with db.atomic():
+            drop_unused_vectors(db, model)
     return len(pending)
 
 
-@dataclass
-class VectorIndex:
-    ids: list[str]
-    declaration_ids: list[str]
-    matrix: np.ndarray  # (n, dim) float32, rows L2-normalised
-    version: tuple
-
-    def top(self, vector: np.ndarray, k: int, exclude: set[str] | None = None) -> list[tuple[str, float]]:
-        if not self.ids:
-            return []
-        scores = self.matrix @ vector.astype(np.float32)
-        idx = top_indices(scores, k + (len(exclude) if exclude else 0))
-        out = [(self.ids[i], float(scores[i])) for i in idx if not exclude or self.ids[i] not in exclude]
-        return out[:k]
-
-    def vector(self, item: str) -> np.ndarray | None:
-        pos = self._positions().get(item)
-        return None if pos is None else self.matrix[pos]
-
-    def _positions(self) -> dict[str, int]:
-        if not hasattr(self, "_pos"):
-            self._pos = {item: i for i, item in enumerate(self.ids)}
-        return self._pos
+def embed_texts(embedder: Embedder, keys: list[str], batch_size: int = 64) -> Iterator[dict[str, np.ndarray]]:
+    """Vectors of item keys (texts, those of symmetric kinds marked with their prompt role), batch by batch."""
+    it = iter(keys)
+    while batch := list(islice(it, batch_size)):
+        yield encode_keys(embedder, batch)
 
 
-def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` highest scores, best first (ties in position order)."""
-    n = len(scores)
-    k = min(k, n)
-    idx = np.argpartition(-scores, k - 1)[:k] if 0 < k < n else np.arange(n if k else 0)
-    return idx[np.argsort(-scores[idx], kind="stable")]
-
-
-_index_cache: dict[tuple, VectorIndex] = {}
-_index_lock = threading.Lock()
-
-
-def _version(db, model: str, kind: str) -> tuple:
-    """Changes whenever the embeddings table changes (a trigger bumps kb_state; see migration m005)."""
-    row = db.execute("select value from kb_state where key = 'embeddings_version'").fetchone()
-    return ("counter", row[0] if row else None)
-
-
-def database_path(db) -> str:
-    return str(db.execute("pragma database_list").fetchone()[2])
-
-
-def load_index(db, model: str, kind: str) -> VectorIndex:
-    """The vectors of one kind as a matrix, cached until the embeddings table changes."""
-    key = (database_path(db), model, kind)
-    version = _version(db, model, kind)
-    cached = _index_cache.get(key)
-    if cached is not None and cached.version == version:
-        return cached
-    with _index_lock:
-        rows = db.execute("select item_id, declaration_id, embedding from embeddings where model = ? and kind = ?"
-                          " order by item_id", [model, kind]).fetchall()
-        if rows:
-            matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), -1).copy()
-        else:
-            matrix = np.zeros((0, 0), dtype=np.float32)
-        index = VectorIndex([r[0] for r in rows], [r[1] for r in rows], matrix, version)
-        _index_cache[key] = index
-    return index
+def encode_keys(embedder: Embedder, batch: list[str]) -> dict[str, np.ndarray]:
+    """One batch of keys: each role encoded with its own prompt."""
+    passages = [k for k in batch if not k.startswith(QUERY_ROLE)]
+    queries = [k for k in batch if k.startswith(QUERY_ROLE)]
+    vecs_by_key: dict[str, np.ndarray] = {}
+    if passages:
+        vecs_by_key.update(zip(passages, embedder.embed_documents(passages)))
+    if queries:
+        vecs_by_key.update(zip(queries, embedder.embed_symmetric([k[len(QUERY_ROLE):] for k in queries])))
+    return {k: vecs_by_key[k] for k in batch}

@@ -286,7 +286,7 @@ def test_the_projected_scan_picks_the_candidates_of_the_exact_one(monkeypatch):
     keeps the best of four times the candidates by their exact cosines: the same candidates."""
     import numpy as np
 
-    monkeypatch.setattr(sim.centred, "PROJECTED_FROM", 1000)
+    monkeypatch.setattr(sim.scan, "PROJECTED_FROM", 1000)
     rng = np.random.default_rng(7)
     n, d = 3000, 384
     topics = rng.normal(size=(40, d))  # declarations of a domain share a few dozen directions
@@ -296,11 +296,14 @@ def test_the_projected_scan_picks_the_candidates_of_the_exact_one(monkeypatch):
         return (m / np.linalg.norm(m, axis=1, keepdims=True)).astype(np.float32)
 
     ids = [f"申报表{k}" for k in range(n)]
-    prof = sim.Profiles(ids, {x: k for k, x in enumerate(ids)}, {f: vectors() for f in sim.VECTOR_KINDS}, {}, ())
-    exact = [prof.nearest({f: prof.vectors[f][k] for f in sim.VECTOR_KINDS}, sim.CANDIDATES) for k in range(50)]
+    from ingest.query.centred import Centred
+
+    prof = sim.Profiles(ids, {x: k for k, x in enumerate(ids)}, {f: Centred.from_float(vectors())
+                                                                  for f in sim.VECTOR_KINDS}, ())
+    exact = [prof.nearest({f: prof.vectors[f].dense(k) for f in sim.VECTOR_KINDS}, sim.CANDIDATES) for k in range(50)]
     prof.project()
     assert prof.projected.shape == (n, sim.SCAN_DIMS)
-    approx = [prof.nearest({f: prof.vectors[f][k] for f in sim.VECTOR_KINDS}, sim.CANDIDATES) for k in range(50)]
+    approx = [prof.nearest({f: prof.vectors[f].dense(k) for f in sim.VECTOR_KINDS}, sim.CANDIDATES) for k in range(50)]
     overlap = np.mean([len(set(a) & set(e)) / len(e) for a, e in zip(approx, exact)])
     print(f"\ncandidates shared with the exact scan: {overlap:.3f}")
     assert overlap >= 0.98, overlap

@@ -13,10 +13,11 @@ LAYERS = [
     {"segment", "profiles", "sectors"},
     {"store"},
     {"library", "ranking", "embedders", "model_e5"},
+    {"quantized"},
     {"vectors"},
     {"review"},
-    {"build", "query"},
-    {"cli", "serve", "web", "__main__"},
+    {"build", "query", "cluster"},
+    {"cli", "serve", "replicas", "web", "__main__"},
 ]
 
 

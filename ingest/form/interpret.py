@@ -142,6 +142,10 @@ def _row_period_hint(texts: list[str]) -> str | None:
 
 def _ends_table(texts: list[str]) -> bool:
     first = compact(texts[0])
+    if len(texts) >= 3:
+        header = find_header(Row(0, list(enumerate(texts))), list_roles=False)
+        if header is not None and "name" in header.roles and "value" in header.roles and header.period:
+            return True  # a second table's header (年度指标值 after 实施期指标值): it starts its own table
     if len(texts) <= 3 and _is_signature_cell(texts[0]) and category_of(texts[0]) is None:
         return True
     if page_title(Row(0, list(enumerate(texts)))) is not None:

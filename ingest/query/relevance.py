@@ -166,7 +166,7 @@ def null_levels(db, embedder, kind: str = "declaration") -> tuple[float, float]:
         with _levels_lock:
             if not index.ids:
                 return 1.0, 1.0
-            best = np.sort((index.matrix @ embedder.embed_queries(list(PROBES)).T.astype(np.float32)).max(axis=0))
+            best = np.sort([index.top(v, 1, db=db)[0][1] for v in embedder.embed_queries(list(PROBES))])
             low, top = float(np.median(best)), float(best[-1])
             _levels[key] = (low, top + ABOVE_PROBES * (top - low))
     return _levels[key]
@@ -179,7 +179,7 @@ def vector_hits(db, embedder, q: str, kind: str = "declaration", depth: int = VE
     if not index.ids or not q.strip():
         return [], 1.0, 1.0
     low, high = null_levels(db, embedder, kind)
-    return index.top(embedder.embed_queries([q])[0], depth), low, high
+    return index.top(embedder.embed_queries([q])[0], depth, db=db), low, high
 
 
 def semantic_matches(hits: list[tuple[str, float]], low: float, high: float) -> tuple[list, list]:

@@ -19,7 +19,9 @@ import bisect
 from dataclasses import dataclass, field
 
 SNAP = 2.0  # points: lines this close are the same line
-MIN_RULE = 4.0  # a segment shorter than this is a tick, not a rule
+MIN_RULE = 4.0  # a segment shorter than this is a tick, not a rule (once the dashes of a line are joined)
+MIN_DASH = 0.8  # a piece of a dashed line is at least this long
+DASH_GAP = 4.0  # the dashes of one line are at most this far apart
 
 
 @dataclass(slots=True)
@@ -239,7 +241,8 @@ def merge_segments(segments: list[Segment]) -> list[Segment]:
             cluster.sort(key=lambda s: s.a)
             a, b = cluster[0].a, cluster[0].b
             for s in cluster[1:]:
-                if s.a <= b + SNAP:
+                short = s.b - s.a < MIN_RULE or b - a < MIN_RULE  # dashes of one dashed line join up
+                if s.a <= b + (DASH_GAP if short else SNAP):
                     b = max(b, s.b)
                 else:
                     if b - a >= MIN_RULE:
@@ -400,6 +403,8 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
     for table in tables:
         if not table.ruled_rows:
             table = split_rows(table)
+        else:
+            table = split_bands(table)
         if any(c.glyphs for c in table.cells):
             blocks.append(table)
     for line in free_lines:
@@ -478,6 +483,53 @@ def split_rows(table: Table) -> Table:
         for col in range(ncols):
             gs = row.get(col, [])
             cells.append(Cell(r, col, 1, 1, table.xs[col], ys[r], table.xs[col + 1], ys[r + 1], gs))
+    return Table(table.xs, ys, cells, True)
+
+
+def split_bands(table: Table) -> Table:
+    """A band between two rules holding several rows printed top-aligned without a rule between
+    them (a key-project list ruled only under its header): cut where the column with the fewest
+    lines starts a line that other columns start a line beside too."""
+    n = len(table.ys) - 1
+    cuts: dict[int, list[float]] = {}
+    for j in range(n):
+        band = [c for c in table.cells if c.row == j and c.rowspan == 1 and c.glyphs]
+        if len(band) < 2:
+            continue
+        tops = {id(c): [min(g.top for g in line) for line in text_lines(c.glyphs)] for c in band}
+        anchor = min(band, key=lambda c: (len(tops[id(c)]), c.col))
+        starts = tops[id(anchor)]
+        if len(starts) < 2:
+            continue
+        size = sorted(g.size for g in anchor.glyphs)[len(anchor.glyphs) // 2]
+        # a second column printing one line per row at the same heights (an amount beside a name):
+        # otherwise the lines are one cell's text wrapped, not rows
+        twins = [c for c in band if c is not anchor and len(tops[id(c)]) == len(starts)
+                 and all(abs(t - s) <= 0.4 * size for t, s in zip(tops[id(c)], starts))]
+        if twins:
+            cuts[j] = starts[1:]
+    if not cuts:
+        return table
+    ys: list[float] = []
+    new_row: dict[int, int] = {}  # band → its first row in the new grid
+    for j in range(n):
+        new_row[j] = len(ys)
+        ys.append(table.ys[j])
+        for start in cuts.get(j, []):
+            ys.append(start - 0.5)
+    ys.append(table.ys[-1])
+    cells: list[Cell] = []
+    for c in table.cells:
+        r0 = new_row[c.row]
+        r1 = new_row[c.row + c.rowspan - 1] + len(cuts.get(c.row + c.rowspan - 1, []))
+        if c.rowspan == 1 and c.row in cuts:
+            bounds = [table.ys[c.row]] + [s - 0.5 for s in cuts[c.row]] + [table.ys[c.row + 1]]
+            for k in range(len(bounds) - 1):
+                mine = [g for g in c.glyphs if bounds[k] <= g.top + 0.1 < bounds[k + 1] or
+                        (k == 0 and g.top < bounds[0])]
+                cells.append(Cell(r0 + k, c.col, 1, c.colspan, c.x0, bounds[k], c.x1, bounds[k + 1], mine))
+            continue
+        cells.append(Cell(r0, c.col, r1 - r0 + 1, c.colspan, c.x0, ys[r0], c.x1, ys[r1 + 1], c.glyphs))
     return Table(table.xs, ys, cells, True)
 
 

@@ -11,7 +11,7 @@ import ctypes
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .layout import MIN_RULE, Glyph, Segment
+from .layout import MIN_DASH, MIN_RULE, Glyph, Segment
 
 THIN = 2.5  # points: a path thinner than this is a line
 
@@ -182,9 +182,9 @@ def _segments(raw, page, tr: _Transform) -> Iterator[Segment]:
             continue
         x0, y0, x1, y1 = tr.box(left.value, bottom.value, right.value, top.value)
         w, h = x1 - x0, y1 - y0
-        if h <= THIN and w >= MIN_RULE:
+        if h <= THIN and w >= MIN_DASH:
             yield Segment(True, (y0 + y1) / 2, x0, x1)
-        elif w <= THIN and h >= MIN_RULE:
+        elif w <= THIN and h >= MIN_DASH:
             yield Segment(False, (x0 + x1) / 2, y0, y1)
         elif w > THIN and h > THIN and w < 0.95 * page_w and h < 0.95 * page_h:
             yield from _strokes(raw, obj, tr, matrix, (x0, y0, x1, y1))

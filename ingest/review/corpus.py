@@ -15,6 +15,7 @@ from statistics import median
 
 import numpy as np
 
+from ..quantized import STORED, decode_stored
 from ..store import rows_by_ids
 from ..text import compact, goal_simhash
 from .forms import Finding
@@ -349,10 +350,16 @@ class _Vectors:
         self.ids: list[str] = []
         rows = []
         self.items: dict[str, np.ndarray] = {}
-        for item, kind, blob in db.execute(
-                "select item_id, kind, embedding from embeddings where model = ? and kind in ('declaration', 'indicator')",
-                [model]):
-            v = np.frombuffer(blob, dtype="<f4")
+        kinds = "e.model = ? and e.kind in ('declaration', 'indicator')"
+        # one array per stored vector, however many items share it
+        decoded = {r[0]: decode_stored(*r[1:]) for r in db.execute(
+            f"select v.id, {STORED} from vectors v where v.id in (select e.vector_id from embeddings e where {kinds})",
+            [model])}
+        for item, kind, vector_id in db.execute(f"select e.item_id, e.kind, e.vector_id from embeddings e where {kinds}",
+                                                [model]):
+            v = decoded.get(vector_id)
+            if v is None:
+                continue
             if kind == "declaration":
                 self.ids.append(item)
                 rows.append(v)

@@ -64,6 +64,8 @@ def packed_indicators(text: str, line: int) -> list[Row]:
         rows.append(Row(line, [(0, "一级指标"), (1, "二级指标"), (2, "三级指标"), (3, f"{period}指标值")], True,
                         grid=True))
         for level1, level2, name, values in entries:
-            cells = [(0, level1), (1, level2 or ""), (2, name), (3, values.get(period, ""))]
+            if period not in values:
+                continue  # printed for the other period only
+            cells = [(0, level1), (1, level2 or ""), (2, name), (3, values[period])]
             rows.append(Row(line, [(c, t) for c, t in cells if t], True, grid=True))
     return rows

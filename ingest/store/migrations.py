@@ -377,6 +377,59 @@ def m019_documents(db: Database) -> None:
 
 
 @migrations()
+def m020_vectors_per_text(db: Database) -> None:
+    # One stored vector per distinct text and model (``vectors``), which the embedded items refer to
+    # (``embeddings.vector_id``): an indicator text used by thousands of declarations was stored
+    # thousands of times, as float32. Now as two levels of int8: ``codes`` with one ``scale`` (what
+    # search scans in memory) and ``fine`` with ``fine_scale`` (what the first level lost), together
+    # within about 1/64,000 of the largest component; ``residual`` bounds the first level's error.
+    import numpy as np
+
+    def quantize(v):
+        peak = float(np.abs(v).max()) if v.size else 0.0
+        scale = np.float32(peak / 127 if peak else 1.0)
+        codes = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
+        return codes, scale, v - scale * codes.astype(np.float32)
+
+    db.execute("create table vectors (id integer primary key, model text not null, content_hash blob not null,"
+               " codes blob not null, scale real not null, fine blob not null, fine_scale real not null,"
+               " residual real not null)")
+    db.execute("create unique index vectors_model_hash on vectors(model, content_hash)")
+    db.execute("create table embeddings_new (item_id text, kind text, model text, declaration_id text,"
+               " content_hash blob, vector_id integer, updated text, primary key (item_id, model))")
+    seen: dict[tuple, int] = {}
+    last = ("", "")
+    while batch := db.execute(
+            "select item_id, kind, model, declaration_id, content_hash, embedding, updated from embeddings"
+            " where (item_id, model) > (?, ?) order by item_id, model limit 5000", list(last)).fetchall():
+        rows = []
+        for item, kind, model, decl, digest, blob, updated in batch:
+            key = (model, bytes(digest) if digest is not None else b"", None if digest is not None else item)
+            vid = seen.get(key)
+            if vid is None:
+                v = np.frombuffer(blob, dtype="<f4")
+                codes, scale, lost = quantize(v)
+                fine, fine_scale, _ = quantize(lost)
+                vid = db.execute("insert into vectors (model, content_hash, codes, scale, fine, fine_scale, residual)"
+                                 " values (?, ?, ?, ?, ?, ?, ?)",
+                                 [model, key[1] + (item.encode() if key[2] else b""), codes.tobytes(), float(scale),
+                                  fine.tobytes(), float(fine_scale), float(np.linalg.norm(lost))]).lastrowid
+                seen[key] = vid
+            rows.append((item, kind, model, decl, digest, vid, updated))
+        db.conn.executemany("insert into embeddings_new values (?, ?, ?, ?, ?, ?, ?)", rows)
+        last = (batch[-1][0], batch[-1][2])
+    db.execute("drop table embeddings")  # its triggers and indexes go with it
+    db.execute("alter table embeddings_new rename to embeddings")
+    db.execute("create index embeddings_model_kind on embeddings(model, kind)")
+    db.execute("create index embeddings_declaration_id on embeddings(declaration_id)")
+    db.execute("create index embeddings_vector on embeddings(vector_id)")
+    for table in ("embeddings", "vectors"):
+        for event in ("insert", "update", "delete"):
+            db.execute(f"create trigger {table}_version_{event} after {event} on {table} begin"
+                       " update kb_state set value = value + 1 where key = 'embeddings_version'; end")
+
+
+@migrations()
 def m022_ocr_confidence(db: Database) -> None:
     # a declaration read from a scan or a photo: the recognition's mean confidence over its rows
     # (NULL for one read from a text layer), shown on its page with 请核对

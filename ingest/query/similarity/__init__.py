@@ -24,7 +24,7 @@ sets: the weighted, concatenated centred vectors (3 × 384 numbers) reduced to t
 principal directions, a ninth of the bytes. It picks four times the candidates, which the exact weighted
 cosines then cut back, so the candidates are those of the exact scan (measured in ``make bench``).
 
-The package, by what each part does: ``model`` (signals, fitted weights, probability), ``centred``
+The package, by what each part does: ``model`` (signals, fitted weights, probability), ``scan``
 (centred vectors and the candidate scan), ``profile`` (what a declaration is made of), ``rarity``,
 ``features`` (the signal matrix), ``reasons``, ``nearest`` (candidates, ranking, ``similar``),
 ``drafts`` and ``indicators`` (what similar projects declared).
@@ -32,8 +32,8 @@ The package, by what each part does: ``model`` (signals, fitted weights, probabi
 
 from __future__ import annotations
 
-from . import centred, model
-from .centred import POOL, PROJECTED_FROM, SCAN_DIMS, Profiles, load_profiles
+from . import model, scan
+from .scan import POOL, PROJECTED_FROM, SCAN_DIMS, Profiles, load_profiles
 from .drafts import Draft, draft_profile, read_draft, similar_to_draft
 from .features import compare, feature_matrix
 from .indicators import IndicatorGroup, indicators_of
@@ -45,7 +45,7 @@ from .reasons import PLAIN_WORDS, reason_text, shared_with
 
 __all__ = ["BANDS", "CANDIDATES", "CUTOFF", "Draft", "FEATURES", "IndicatorGroup", "PLAIN_WORDS", "POOL",
            "PROJECTED_FROM", "Profile", "Profiles", "Rarity", "SCAN_DIMS", "SimilarHit", "VECTOR_KINDS", "WEIGHTS",
-           "WEIGHTS_FILE", "band", "candidates", "centred", "compare", "draft_profile", "feature_matrix",
-           "indicators_of", "load_profiles", "model", "probabilities", "probability", "rank", "read_draft",
+           "WEIGHTS_FILE", "band", "candidates", "compare", "draft_profile", "feature_matrix",
+           "indicators_of", "load_profiles", "model", "probabilities", "scan", "probability", "rank", "read_draft",
            "reason_text", "set_weights", "shared_with", "similar", "similar_to_draft", "stored_profiles",
            "_corpus_version"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import profiles, sectors
 from ...text import indicator_key
-from .centred import Profiles, load_profiles
+from .scan import Profiles, load_profiles
 from .model import VECTOR_KINDS
 from .nearest import CUTOFF, SimilarHit, rank
 from .profile import Profile, _dept, _words

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..results import DeclarationHit, DeclarationNotFound, rows
-from .centred import Profiles, load_profiles
+from .scan import Profiles, load_profiles
 from .features import feature_matrix
 from .model import FEATURES, WEIGHTS, probabilities
 from .profile import Profile, add_details, stored_profiles

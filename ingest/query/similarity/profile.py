@@ -10,8 +10,7 @@ import numpy as np
 from ... import profiles, sectors
 from ...text import compact
 from ..results import rows
-from .centred import Profiles
-from .model import VECTOR_KINDS
+from .scan import Profiles
 
 FIELDS = profiles.FIELDS
 
@@ -92,25 +91,26 @@ def _stored_profiles(db, prof: Profiles, ids: list[str], details: bool, words: b
     out = {}
     names: dict[str, set] = {}
     n_f, n_s, n_sf = len(sectors.FUNCTIONS), len(sectors.SPENDING), len(sectors.SUBFUNCTIONS)
+    exact = prof.exact(db, ids)
     # (a declaration stored before profiles were has none: computed below from its search row)
     for decl_id, dept, terms, weights, function, spending, subfunction in db.execute(
             f"select declaration_id, dept, terms, weights, function, spending, subfunction from similarity_profiles"
             f" where declaration_id in ({marks}) and function is not null", ids):
         terms, weights = profiles.unpack_words(terms, weights)
-        out[decl_id] = Profile(decl_id, {f: prof.row(f, decl_id) for f in VECTOR_KINDS},
+        out[decl_id] = Profile(decl_id, exact[decl_id],
                                dict(zip(terms, weights.tolist())) if words else {},
                                profiles.vector(function, n_f), profiles.vector(spending, n_s),
                                names.get(decl_id, set()), set(), _dept(dept),
                                subfunction=profiles.vector(subfunction, n_sf), terms=terms, weights=weights)
     missing = [i for i in ids if i not in out]
     if missing:
-        out.update(_computed_profiles(db, prof, missing, names))
+        out.update(_computed_profiles(db, exact, missing, names))
     if details:
         add_details(db, out, ids)
     return out
 
 
-def _computed_profiles(db, prof: Profiles, ids: list[str], names: dict[str, set]) -> dict[str, Profile]:
+def _computed_profiles(db, exact: dict, ids: list[str], names: dict[str, set]) -> dict[str, Profile]:
     marks = ",".join("?" * len(ids))
     ind_names: dict[str, list[str]] = {}
     for decl_id, name in db.execute(
@@ -125,9 +125,8 @@ def _computed_profiles(db, prof: Profiles, ids: list[str], names: dict[str, set]
         text = " ".join(x or "" for x in (r["raw_overview"], r["raw_plan"], r["goal_period"] or r["goal_annual"],
                                           " ".join(ind_names.get(r["id"], []))))
         out[r["id"]] = Profile(
-            r["id"], {f: prof.row(f, r["id"]) for f in VECTOR_KINDS}, profiles.tf_weights(_words({c: r[c] for c in cols})),
+            r["id"], exact[r["id"]], profiles.tf_weights(_words({c: r[c] for c in cols})),
             sectors.function_of(r["dept_name"], r["raw_name"], text), sectors.spending_of(r["raw_name"], text),
             names.get(r["id"], set()), set(), _dept(r["dept_name"]),
             subfunction=sectors.subfunction_of(r["dept_name"], r["raw_name"], text))
     return out
-
