@@ -57,6 +57,7 @@ SEARCH_TABLES = ("declarations", "indicators", "policies")
 # "user-defined function raised exception", so the function's own error is kept per thread and
 # raised in its place when the statement fails (``_install_error_passing``).
 _raised = threading.local()
+PROVISIONAL = [0]  # answers given from full text while the model loaded, in this worker
 
 
 # The time limit of the statement running on this thread (Datasette sets one per query). Datasette
@@ -276,6 +277,8 @@ def _functions(conn):
         else:
             embedder, ready = None, True
         ranking = query.rank_declarations(conn, q, mode, embedder, ready)
+        if ranking.provisional:
+            PROVISIONAL[0] += 1  # the response cache keeps no answer given meanwhile
         by = "fulltext" if ranking.provisional or mode == "fulltext" else mode
         return json.dumps([{"id": h.id, "score": h.score, "found_by": h.found_by, "weak": h.weak, "ranked_by": by}
                            for h in ranking.hits[:k]], ensure_ascii=False)
@@ -538,11 +541,12 @@ def _response_cache(app, datasette):
                 captured["size"] += len(message.get("body", b""))
             await send(message)
 
-        ready = _model_ready()
+        provisional = PROVISIONAL[0]
         await app(scope, receive, capture)
         no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in captured.get("headers", []))
-        # an answer given while the model loaded (full text only) is never kept
-        no_store = no_store or not (ready and _model_ready())
+        # an answer given while the model loaded (full text only) is never kept (nor one answered
+        # meanwhile: the count is the whole worker's, which costs only a few repeats their cache)
+        no_store = no_store or PROVISIONAL[0] != provisional
         if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY and not no_store:
             with lock:
                 cache[key] = (200, captured["headers"], b"".join(captured["body"]))
@@ -550,12 +554,6 @@ def _response_cache(app, datasette):
                     cache.popitem(last=False)
 
     return cached_app
-
-
-def _model_ready() -> bool:
-    from ingest.embedders import is_ready
-
-    return is_ready()
 
 
 SEARCH_TABS = {"declarations": "declarations", "indicators": "indicators", "policies": "policies"}

@@ -161,3 +161,20 @@ async def test_search_while_the_model_loads_answers_from_full_text_and_is_not_ca
     assert first["total"] > 0
     again = (await ds.client.get("/kb/-/search.json", params={"q": "清洁取暖"})).json()
     assert not again["provisional"] and not any("正在加载" in n for n in again["notes"])
+
+
+@pytest.mark.asyncio
+async def test_the_search_query_while_the_model_loads_says_so_and_is_not_kept(ds, monkeypatch):
+    """The canned hybrid query answers from full text while the model loads (ranked_by = fulltext);
+    the response cache keeps nothing of it, so the same address asked later gets the fused ranking."""
+    import ingest.embedders as embedders
+
+    url = "/kb/search.json?q=清洁取暖&_shape=array"
+    with monkeypatch.context() as loading:
+        loading.setattr(embedders, "is_ready", lambda name_or_path=None: False)
+        loading.setattr(embedders, "warm_in_background", lambda *a, **k: None)
+        rows = (await ds.client.get(url)).json()
+    assert rows[0]["name"] == "2023冬季清洁取暖专项经费" and {r["ranked_by"] for r in rows} == {"fulltext"}
+    again = (await ds.client.get(url)).json()
+    assert {r["ranked_by"] for r in again} == {"hybrid"}
+    assert (await ds.client.get(url)).json() == again  # and this answer is kept

@@ -26,6 +26,12 @@ from top join declarations d on d.rowid = top.rowid
 order by top.score, top.rowid
 """
 
+# the ranking alone (rowids and scores, no text): what the relevance floor reads for 200 candidates
+RANK_SQL = f"""
+select rowid, {BM25} as score from declarations_fts where declarations_fts match :match
+order by score, rowid limit :limit
+"""
+
 # the same, for declarations already ranked (ranking.rank)
 RANKED_SQL = f"""
 select d.rowid, d.id, d.name, d.dept_name, d.year, d.funds_total, {', '.join('d.' + f for f in SNIPPET_FIELDS[1:])}
@@ -103,39 +109,48 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
 
 def ranked_rows(db, words: list[str], limit: int) -> list[dict]:
     """The rows of the declarations containing every one of ``words`` by bm25, then (if fewer
-    than ``limit``) those containing some of them: from the kept word scores when they hold every
-    word, else from FTS5 (the same rows and scores)."""
+    than ``limit``) those containing some of them (:func:`ranked_rowids`), with their fields."""
+    return _ranked(db, ranked_rowids(db, words, limit)[0])
+
+
+def ranked_rowids(db, words: list[str], limit: int) -> tuple[list[tuple[int, float]], int]:
+    """(rowid, bm25) of the declarations containing every one of ``words``, best first, then (if
+    fewer than ``limit``) of those containing some of them; and how many hold every word. From the
+    kept word scores when they hold every word, else from FTS5 (the same rows and scores). Reads
+    no declaration's text: what a ranking costs is the index."""
     if not words:
-        return []
+        return [], 0
     found = _ranked_from_kept(db, words, limit)
     if found is not None:
         return found
-    found = _run(db, DECLARATIONS_SQL, words, limit, mode="and")
+    every = _run(db, RANK_SQL, words, limit, mode="and")
+    found = [(r["rowid"], r["score"]) for r in every]
     if len(found) < limit and len(words) > 1:
-        seen = {r["id"] for r in found}
-        found += [r for r in _run(db, DECLARATIONS_SQL, words, limit, mode="or") if r["id"] not in seen]
-    return found[:limit]
+        seen = {rowid for rowid, _ in found}
+        found += [(r["rowid"], r["score"]) for r in _run(db, RANK_SQL, words, limit, mode="or") if r["rowid"] not in seen]
+    return found[:limit], min(len(every), limit)
 
 
-def _ranked_from_kept(db, words: list[str], limit: int) -> list[dict] | None:
-    """Both steps of :func:`_search_declarations` from the words' kept bm25 parts, when every word
-    has them (``ranking.fts_word_scores``); None to rank in FTS5. Each read is its own snapshot: if
-    a build committed declarations meanwhile, FTS5 ranks instead."""
+def _ranked_from_kept(db, words: list[str], limit: int) -> tuple[list[tuple[int, float]], int] | None:
+    """Both steps of :func:`ranked_rowids` from the words' kept bm25 parts, when every word has
+    them (``ranking.fts_word_scores``); None to rank in FTS5. Each read is its own snapshot: if a
+    build committed declarations meanwhile, FTS5 ranks instead."""
     if not 0 < limit <= 500:
         return None
     before = version(db)
     lists = word_scores(db, words)
     if lists is None:
         return None
-    found = _ranked(db, rank(lists, limit))
+    found = rank(lists, limit)
+    every = len(found)
     if len(found) < limit and len(words) > 1:
-        seen = {r["id"] for r in found}
-        found += [r for r in _ranked(db, rank(lists, limit, every=False)) if r["id"] not in seen]
-    return found[:limit] if version(db) == before else None
+        seen = {rowid for rowid, _ in found}
+        found += [x for x in rank(lists, limit, every=False) if x[0] not in seen]
+    return (found[:limit], min(every, limit)) if version(db) == before else None
 
 
 def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:
-    """The rows of declarations ranked outside FTS5, in that order, with their scores."""
+    """The rows of declarations ranked, in that order, with their scores."""
     if not best:
         return []
     by_rowid = {r["rowid"]: r for r in rows(db.execute(RANKED_SQL.format(marks=",".join("?" * len(best))),

@@ -109,28 +109,32 @@ def _declaration_count(db) -> int:
 def keyword_hits(db, q: str, limit: int = CANDIDATES) -> list[tuple[str, float]]:
     """(id, coverage) of the full-text matches and weak matches, every word first, then by bm25;
     coverage is the share of the query's weight the declaration holds (see the module docstring)."""
-    from .fulltext import ranked_rows
+    from .fulltext import ranked_rowids
 
     words = segment.seg_query(q)
     weights = word_weights(db, words)
     total = sum(weights.values())
     known = [w for w in words if _in_index(db, w)]
-    if not total or sum(weights[w] for w in known) < KW_WEAK * total:
+    held_by_all = sum(weights[w] for w in known)
+    if not total or held_by_all < KW_WEAK * total:
         return []  # even a declaration with every known word would hold too little of the query
-    found = [r["id"] for r in ranked_rows(db, known, limit)]
-    if len(known) == 1:
-        return [(i, weights[known[0]] / total) for i in found]
-    held = dict.fromkeys(found, 0.0)
-    marks = ",".join("?" * len(found))
-    by_rowid = dict(db.execute(f"select rowid, id from declarations where id in ({marks})", found).fetchall())
-    rowids = list(by_rowid)
+    ranked, every = ranked_rowids(db, known, limit)
+    if not ranked:
+        return []
+    rowids = [rowid for rowid, _ in ranked]
     marks = ",".join("?" * len(rowids))
-    for w in known:
-        # FTS5 seeks each candidate in the word's list (rowid = ?), never reads a common word's whole list
-        for (rowid,) in db.execute(f"select rowid from declarations_fts where declarations_fts match ?"
-                                   f" and rowid in ({marks})", [segment.fts_match([w]), *rowids]):
-            held[by_rowid[rowid]] += weights[w]
-    return [(i, held[i] / total) for i in found if held[i] / total >= KW_WEAK]
+    ids = dict(db.execute(f"select rowid, id from declarations where rowid in ({marks})", rowids).fetchall())
+    held = {rowid: held_by_all for rowid in rowids[:every]}  # those holding every known word
+    some = rowids[every:]
+    if some:
+        held.update(dict.fromkeys(some, 0.0))
+        marks = ",".join("?" * len(some))
+        for w in known:
+            # FTS5 seeks each candidate in the word's list (rowid = ?), never reads a common word's whole list
+            for (rowid,) in db.execute(f"select rowid from declarations_fts where declarations_fts match ?"
+                                       f" and rowid in ({marks})", [segment.fts_match([w]), *some]):
+                held[rowid] += weights[w]
+    return [(ids[r], held[r] / total) for r in rowids if r in ids and held[r] / total >= KW_WEAK]
 
 
 def _in_index(db, token: str) -> bool:
