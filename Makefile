@@ -18,7 +18,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,ocr]'
-	$(BIN)/kb model --silent
+	$(BIN)/kb model
 	@scripts/system-packages
 	touch $(STAMP)
 

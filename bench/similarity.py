@@ -39,11 +39,12 @@ def build_corpus(db: Path) -> None:
 def pair_features(db, model: str, queries: list[dict]):
     """{query id: {candidate id: (features, raw cosine)}} for every other declaration."""
     from ingest.query import similarity as sim
+    from ingest.vectors import load_index
 
     prof = sim.load_profiles(db, model)
     rarity = sim.Rarity(db)
     profiles = sim.stored_profiles(db, prof, prof.ids)
-    index = sim.load_index(db, model, "declaration")
+    index = load_index(db, model, "declaration")
     raw = dict(zip(index.ids, index.exact(db)))
     out = {}
     for q in {q["id"] for q in queries}:
@@ -160,10 +161,10 @@ def main(argv=None) -> int:
             "weights": weights, "bias": round(float(bias), 3),
             "fitted_on": "tuning half of tests/data/similar_pairs.json, model " + model,
             "by": "python -m bench.similarity"}, ensure_ascii=False, indent=1) + "\n", "utf-8")
-        sim.WEIGHTS, sim.BIAS = weights, round(float(bias), 3)
+        sim.set_weights(weights, round(float(bias), 3))
     after = ranking(lambda f, raw: sim.probability(dict(zip(names, f))))
     report["after"] = {s: evaluate(queries, negatives, after, s) for s in SPLITS}
-    report["weights"], report["bias"] = sim.WEIGHTS, sim.BIAS
+    report["weights"], report["bias"] = dict(sim.model.WEIGHTS), sim.model.BIAS
     # calibration: scores of judged relevant pairs and of everything else, per half
     for s in SPLITS:
         pos = [100 * sim.probability(dict(zip(names, feats[q["id"]][c][0]))) for q in queries if q["split"] == s

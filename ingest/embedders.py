@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import time
 from typing import Callable, Protocol
 
 import numpy as np
@@ -292,6 +293,7 @@ def warm_in_background(name_or_path: str | None = None, then: Callable[[], objec
 
     def warm():
         try:
+            time.sleep(float(os.environ.get("KB_WARM_DELAY") or 0))  # tests: a load that takes this much longer
             get_embedder(name_or_path).embed_queries(["绩效目标"])
             if then is not None:
                 then()

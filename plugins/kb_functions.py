@@ -5,8 +5,9 @@ SQL functions (usable in any query; each calls the same code as the CLI and the 
 - ``jieba_query(text)``: an FTS5 MATCH expression for a user query (tokens quoted, OR-ed)
 - ``kb_snippet(text, q)``: a short excerpt of ``text`` around the query's words, marked with 【】
 - ``kb_similar(id, k)``: JSON objects ``{id, score (0–100), band, reason, reasons}``, best first;
-- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``:
-  JSON arrays of ``[id, score]``, read with ``json_each``;
+- ``kb_fulltext(q, k)``, ``kb_semantic(q, kind, k)``, ``kb_hybrid(q, k)``: JSON arrays of objects
+  ``{id, score (0–1), found_by, weak, ranked_by}`` in the search page's order (one ranking and
+  relevance floor for every search: ``ingest/query/relevance.py``), read with ``json_each``;
 - ``kb_search_indicators(q, k)``, ``kb_search_policies(q, k)``, ``kb_suggest(q, k)``: JSON arrays
   of result objects.
 
@@ -34,6 +35,9 @@ from dataclasses import asdict
 
 from datasette import hookimpl
 
+from ingest.web.errors import (MODEL_LOADING_MESSAGE, TIME_LIMIT_MESSAGE, InputTooLong, ModelLoading,
+                               StatementTimeLimit)
+
 _log = logging.getLogger("kb")
 
 # Requests run concurrently in Datasette's SQL threads: one torch thread each, not one per core
@@ -49,12 +53,11 @@ HEAP_LIMIT = 1 << 30  # bytes SQLite may hold in all (the page caches use far le
 SEARCH_TABLES = ("declarations", "indicators", "policies")
 
 
-class StatementTimeLimit(Exception):
-    """A project function was called after its statement's time limit."""
-
-
-class ModelLoading(Exception):
-    """A query needing the embedding model arrived while it was still loading."""
+# The project's SQL functions raise these; SQLite reports any error raised inside a function only as
+# "user-defined function raised exception", so the function's own error is kept per thread and
+# raised in its place when the statement fails (``_install_error_passing``).
+_raised = threading.local()
+PROVISIONAL = [0]  # answers given from full text while the model loaded, in this worker
 
 
 # The time limit of the statement running on this thread (Datasette sets one per query). Datasette
@@ -73,6 +76,7 @@ def _install_time_limit() -> None:
     @contextlib.contextmanager
     def sqlite_timelimit(conn, ms):
         _deadline.at = time.perf_counter() + ms / 1000
+        _deadline.ms = ms
         try:
             with original(conn, ms):
                 yield
@@ -128,10 +132,15 @@ def _install_cursor_release() -> None:
     @functools.wraps(original)
     async def execute_fn(self, fn):
         def releasing(conn):
+            _raised.error = None
             try:
                 return fn(conn)
             except BaseException as e:
+                own, _raised.error = getattr(_raised, "error", None), None
                 _release_frames(e)
+                if own is not None and _raised_by_function(e):
+                    _release_frames(own)
+                    raise own from None  # the function's own error and reason, not SQLite's wrapper
                 raise
 
         return await original(self, releasing)
@@ -139,29 +148,79 @@ def _install_cursor_release() -> None:
     execute_fn._kb = True
     database.Database.execute_fn = execute_fn
 
+    original_execute = database.Database.execute
+
+    @functools.wraps(original_execute)
+    async def execute(self, sql, *args, log_sql_errors=True, **kwargs):
+        """Datasette prints every failed statement with its parameters in full (a 2 MB string
+        included) and SQLite's generic reason; one short line with the real reason instead."""
+        try:
+            return await original_execute(self, sql, *args, log_sql_errors=False, **kwargs)
+        except Exception as e:
+            if log_sql_errors:
+                reason = "查询超时" if isinstance(e, database.QueryInterrupted) else getattr(e, "message", None) or str(e)
+                _log.warning("查询未完成（%s）：%s", reason[:200], " ".join(str(sql).split())[:160])
+            raise
+
+    database.Database.execute = execute
+
 
 _install_cursor_release()
+
+
+def _raised_by_function(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.Error) and "user-defined function raised exception" in str(e)
+
+
+def _install_error_passing() -> None:
+    """A handled error raised in a project function is not printed as "Exception ignored in …"
+    with a traceback (Datasette turns on sqlite3's callback tracebacks, which go to
+    ``sys.unraisablehook``): it reaches the client with its reason, and real faults are logged
+    once, with their traceback, by the error handler (``kb_errors.py``)."""
+    import sys
+
+    previous = sys.unraisablehook
+    if getattr(previous, "_kb", False):
+        return
+
+    def hook(unraisable):
+        if unraisable.exc_value is not None and unraisable.exc_value is getattr(_raised, "error", None):
+            return
+        previous(unraisable)
+
+    hook._kb = True
+    sys.unraisablehook = hook
+
+
+_install_error_passing()
 
 
 def _check_time() -> None:
     at = getattr(_deadline, "at", None)
     if at is not None and time.perf_counter() > at:
-        raise StatementTimeLimit("查询超时 (the query took longer than the time limit)")
+        raise StatementTimeLimit(TIME_LIMIT_MESSAGE.format(seconds=getattr(_deadline, "ms", 0) / 1000))
 
 
 def _embedder():
-    """The embedder, waiting for a background model load only as long as the statement's time
-    budget allows: a query arriving while the model loads gets a clear error (not cached), never a
-    thread blocked for the whole load."""
-    from ingest.embedders import get_embedder, is_ready, is_warming, warm_in_background
+    """The embedder once its model is loaded; while this worker is still loading it (in the
+    background since the server started), a query needing it is answered at once with
+    :class:`ModelLoading` (503, ``Retry-After``), never kept waiting for the load."""
+    from ingest.embedders import get_embedder, is_ready, warm_in_background
 
     if not is_ready():
         warm_in_background()
-        while not is_ready() and is_warming():
-            if getattr(_deadline, "at", None) is not None and time.perf_counter() > _deadline.at:
-                raise ModelLoading("语义模型正在加载，请几秒后再试 (the embedding model is loading; try again shortly)")
-            time.sleep(0.05)
+        raise ModelLoading(MODEL_LOADING_MESSAGE.format(seconds=ModelLoading.retry_after))
     return get_embedder()
+
+
+def _semantic_ready() -> bool:
+    """Whether the model is loaded; if not, its load is started (in the background)."""
+    from ingest.embedders import is_ready, warm_in_background
+
+    if is_ready():
+        return True
+    warm_in_background()
+    return False
 
 
 def _k(k) -> int:
@@ -172,7 +231,10 @@ def _k(k) -> int:
 
 
 def _q(q) -> str:
-    return str(q or "")[:MAX_Q]
+    text = str(q or "")
+    if len(text) > MAX_Q:
+        raise InputTooLong(f"检索词过长：{len(text)} 个字，最多 {MAX_Q} 个字")
+    return text
 
 
 def jieba_seg(text):
@@ -195,10 +257,6 @@ def kb_snippet(text, q):
     return snippet(str(text)[:MAX_TEXT] if text is not None else None, _q(q))
 
 
-def _pairs(hits, key: str = "id") -> str:
-    return json.dumps([[getattr(h, key), h.score] for h in hits], ensure_ascii=False)
-
-
 def _objects(hits) -> str:
     return json.dumps([asdict(h) for h in hits], ensure_ascii=False)
 
@@ -208,17 +266,37 @@ def _functions(conn):
     from ingest import query
     from ingest.embedders import get_embedder
 
+    def ranked(q, k, mode):
+        """The declarations as the search page ranks them (``relevance.rank_declarations``)."""
+        q, k = _q(q), _k(k)
+        if mode == "semantic":
+            embedder, ready = _embedder(), True
+        elif mode == "hybrid":
+            ready = _semantic_ready()  # full text until the model is loaded, and each row says so
+            embedder = get_embedder()
+        else:
+            embedder, ready = None, True
+        ranking = query.rank_declarations(conn, q, mode, embedder, ready)
+        if ranking.provisional:
+            PROVISIONAL[0] += 1  # the response cache keeps no answer given meanwhile
+        by = "fulltext" if ranking.provisional or mode == "fulltext" else mode
+        return json.dumps([{"id": h.id, "score": h.score, "found_by": h.found_by, "weak": h.weak, "ranked_by": by}
+                           for h in ranking.hits[:k]], ensure_ascii=False)
+
     def fulltext(q, k=20):
-        return _pairs(query.search_declarations(conn, _q(q), _k(k)))
+        return ranked(q, k, "fulltext")
 
     def semantic(q, kind="declaration", k=10):
-        if kind not in ("declaration", "basis", "indicator"):
+        if kind == "declaration":
+            return ranked(q, k, "semantic")
+        if kind not in ("basis", "indicator"):
             return "[]"
         hits = query.semantic_search(conn, _embedder(), _q(q), _k(k), kind)
-        return _pairs(hits, "indicator_id" if kind == "indicator" else "id")
+        return json.dumps([{"id": h.indicator_id if kind == "indicator" else h.id, "score": h.score, "weak": h.weak}
+                           for h in hits], ensure_ascii=False)
 
     def hybrid(q, k=10):
-        return _pairs(query.hybrid_search(conn, _embedder(), _q(q), _k(k)))
+        return ranked(q, k, "hybrid")
 
     def similar(decl_id, k=10):
         try:
@@ -245,8 +323,19 @@ def _functions(conn):
 
 def _timed(fn):
     def call(*args):
-        _check_time()
-        return fn(*args)
+        try:
+            _check_time()
+            return fn(*args)
+        except sqlite3.OperationalError as e:
+            if str(e) != "interrupted":
+                _raised.error = e
+                raise
+            # a query of the function's own, stopped by Datasette's time limit
+            _raised.error = StatementTimeLimit(TIME_LIMIT_MESSAGE.format(seconds=getattr(_deadline, "ms", 0) / 1000))
+            raise _raised.error from None
+        except BaseException as e:
+            _raised.error = e  # raised again in place of SQLite's "user-defined function raised exception"
+            raise
 
     return call
 
@@ -310,25 +399,37 @@ def startup(datasette):
         return paths
 
     def load_indexes(paths: list[str]) -> None:
-        """The vector matrices too, so the first semantic query or suggestion does not load them."""
+        """The vector matrices too, and the relevance floor's levels, so the first semantic query
+        or suggestion does not compute them."""
         from ingest.embedders import get_embedder
+        from ingest.query.relevance import null_levels
         from ingest.vectors import load_index
 
-        model = get_embedder().model_id
+        embedder = get_embedder()
         for path in paths:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
                 for kind in ("declaration", "indicator", "basis"):
-                    load_index(conn, model, kind)
+                    load_index(conn, embedder.model_id, kind)
+                    null_levels(conn, embedder, kind)
             finally:
                 conn.close()
 
     async def inner():
+        from ingest.web.status import record
+
         paths = await with_vectors()
         if paths:
             from ingest.embedders import warm_in_background
 
-            warm_in_background(then=lambda: load_indexes(paths))
+            def loaded():
+                load_indexes(paths)
+                record(True)
+
+            record(False)
+            warm_in_background(then=loaded)
+        else:
+            record(True)
 
     return inner
 
@@ -336,9 +437,9 @@ def startup(datasette):
 @hookimpl
 def prepare_connection(conn, database, datasette):
     limit_connection(conn)
-    conn.create_function("jieba_seg", 1, jieba_seg, deterministic=True)
-    conn.create_function("jieba_query", 1, jieba_query, deterministic=True)
-    conn.create_function("kb_snippet", 2, kb_snippet, deterministic=True)
+    conn.create_function("jieba_seg", 1, _timed(jieba_seg), deterministic=True)
+    conn.create_function("jieba_query", 1, _timed(jieba_query), deterministic=True)
+    conn.create_function("kb_snippet", 2, _timed(kb_snippet), deterministic=True)
     if getattr(datasette.databases.get(database), "path", None):
         for name, (nargs, fn) in _functions(conn).items():
             conn.create_function(name, nargs, fn)
@@ -352,7 +453,7 @@ def asgi_wrapper(datasette):
     the FTS index and any input is safe (quoted words, never FTS syntax)."""
 
     def wrap(app):
-        app = _response_cache(_excel_csv(app), datasette)
+        app = _response_cache(app, datasette)
 
         async def segmenting_app(scope, receive, send):
             if scope.get("type") == "http" and scope.get("path", "").rstrip("/") == "/kb/declarations":
@@ -440,8 +541,12 @@ def _response_cache(app, datasette):
                 captured["size"] += len(message.get("body", b""))
             await send(message)
 
+        provisional = PROVISIONAL[0]
         await app(scope, receive, capture)
         no_store = any(k.lower() == b"cache-control" and b"no-store" in v.lower() for k, v in captured.get("headers", []))
+        # an answer given while the model loaded (full text only) is never kept (nor one answered
+        # meanwhile: the count is the whole worker's, which costs only a few repeats their cache)
+        no_store = no_store or PROVISIONAL[0] != provisional
         if captured.get("status") == 200 and captured["size"] <= RESPONSE_CACHE_MAX_BODY and not no_store:
             with lock:
                 cache[key] = (200, captured["headers"], b"".join(captured["body"]))
@@ -449,65 +554,6 @@ def _response_cache(app, datasette):
                     cache.popitem(last=False)
 
     return cached_app
-
-
-def _excel_csv(app):
-    """CSV downloads start with a UTF-8 byte order mark, so Excel on a Chinese Windows reads them
-    right; ``_headers=zh`` (on any .csv address) puts the columns' Chinese labels in the header row."""
-
-    async def wrapped(scope, receive, send):
-        if scope.get("type") != "http" or not scope.get("path", "").endswith(".csv"):
-            await app(scope, receive, send)
-            return
-        qs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
-        chinese = ("_headers", "zh") in qs
-        if chinese:
-            scope = dict(scope, query_string=urllib.parse.urlencode([x for x in qs if x[0] != "_headers"]).encode())
-        state = {"csv": False, "first": True, "buffer": b""}
-
-        async def sending(message):
-            if message["type"] == "http.response.start":
-                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
-                state["csv"] = headers.get(b"content-type", b"").startswith(b"text/csv") or \
-                    headers.get(b"content-type", b"").startswith(b"text/plain")
-                if state["csv"]:
-                    message = dict(message, headers=[(k, v) for k, v in message.get("headers", [])
-                                                     if k.lower() != b"content-length"])
-                await send(message)
-                return
-            if message["type"] == "http.response.body" and state["csv"] and state["first"]:
-                body = state["buffer"] + message.get("body", b"")
-                if chinese and b"\n" not in body and message.get("more_body"):
-                    state["buffer"] = body  # the header row is not complete yet
-                    return
-                state["first"] = False
-                if chinese:
-                    head, sep, rest = body.partition(b"\n")
-                    labels = _csv_labels(scope.get("path", ""))
-                    text = head.decode("utf-8")
-                    ending = "\r" if text.endswith("\r") else ""
-                    text = ",".join(labels.get(c.strip('"'), c) for c in text.rstrip("\r").split(","))
-                    body = (text + ending).encode("utf-8") + sep + rest
-                message = dict(message, body="\ufeff".encode("utf-8") + body)
-            await send(message)
-
-        await app(scope, receive, sending)
-
-    return wrapped
-
-
-def _csv_labels(path: str) -> dict[str, str]:
-    from ingest.serve import metadata
-
-    tables = metadata()["databases"]["kb"].get("tables", {})
-    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    labels: dict[str, str] = {}
-    for meta in tables.values():
-        for col, text in ((meta or {}).get("columns") or {}).items():
-            labels.setdefault(col, re.split(r"\s*[(（]", str(text), maxsplit=1)[0])
-    own = (tables.get(name) or {}).get("columns") or {}
-    labels.update({c: re.split(r"\s*[(（]", str(t), maxsplit=1)[0] for c, t in own.items()})
-    return labels
 
 
 SEARCH_TABS = {"declarations": "declarations", "indicators": "indicators", "policies": "policies"}

@@ -115,10 +115,27 @@ def test_facets_keep_the_query_and_modes_and_tabs(page, site):
     page.wait_for_selector("#policy-results")
 
 
-def test_no_keyword_hit_shows_the_closest_in_meaning(page, site):
-    page.goto(site + "/kb/-/search?q=自来水")
+def test_a_search_with_no_good_match_says_so(page, site):
+    page.goto(site + "/kb/-/search?q=火星探测器")
     page.wait_for_selector("#results")
-    assert "以下是意思相近的项目" in page.inner_text("#semantic-heading")
+    assert "没有找到与“火星探测器”相关的项目" in page.inner_text("#no-results") and page.locator(".card").count() == 0
+    page.goto(site + "/kb/-/search?q=高铁站建设")  # nothing matches; the closest few are marked
+    page.wait_for_selector("#results")
+    assert "没有找到与“高铁站建设”足够相关的项目" in page.inner_text("#weak-heading")
+    assert page.locator(".card").count() == page.locator(".card.weak .weak-mark").count() > 0
+
+
+def test_the_home_page_is_the_product(page, site):
+    page.goto(site + "/kb")
+    assert page.locator("h1").inner_text() == "绩效目标知识库"
+    holds = page.inner_text("#kb-holds")
+    assert "16张项目申报表" in holds.replace("\n", "") and "个主管部门" in holds and "个文件" in holds
+    assert "Custom SQL query" not in page.content() and page.locator("textarea").count() == 0
+    page.click("summary")  # 数据与 SQL 查询
+    page.click("#kb-sql")
+    page.wait_for_selector("textarea#sql-editor", state="attached")
+    assert "SQL 查询" in page.inner_text("form.sql h3") and page.locator("table.rows-and-columns tr").count() > 1
+    shot(page, "home")
 
 
 def test_tables_read_in_chinese(page, site):
@@ -144,7 +161,7 @@ def test_similar_and_suggest_pages_link_every_id(page, site):
     decl_id = href.rsplit("/", 1)[-1]
     page.goto(site + f"/kb/similar?id={decl_id}")
     assert "2023冬季清洁取暖专项经费" in page.inner_text(".kb-query-heading")
-    page.goto(site + "/kb/suggest_indicators?q=冬季取暖补贴")
+    page.goto(site + "/kb/suggest_indicators?q=农村饮水安全")
     links = page.locator("td.col-declarations a")
     assert links.count() >= 1 and "/kb/declarations/" in links.first.get_attribute("href")
     assert "三级指标" in " ".join(page.locator("table.rows-and-columns th").all_inner_texts())
@@ -176,3 +193,81 @@ def test_review_overview_indicator_and_error_pages(page, site):
     shot(page, "indicator")
     response = page.goto(site + "/kb/declarations/no-such-declaration")
     assert response.status == 404 and "找不到" in page.inner_text("h1")
+
+
+# every page kind and the download links it shows (each is clicked and its file opened)
+DOWNLOAD_PAGES = [
+    "/kb/-/search?q=取暖", "/kb/-/search?q=满意度&tab=indicators", "/kb/-/search?q=晋教安稳函&tab=policies",
+    "/kb/declarations", "/kb/indicators?_size=20", "/kb/funds?_size=20", "/kb/declaration_policies", "/kb/indicator_library",
+    "/kb/policies", "/kb/findings", "/kb/documents", "/kb/parse_warnings", "/kb/review_rules", "/kb/department_findings",
+    "/kb/sources", "/kb/search?q=取暖", "/kb/fulltext_search?q=取暖", "/kb/search_indicators?q=满意度",
+    "/kb/search_policies?q=晋教安稳函", "/kb/suggest_indicators?q=农村饮水安全", "/kb/semantic_search?q=农村饮水安全",
+    "/kb/-/indicator?name=教职工满意度", "DECLARATION", "POLICY", "SIMILAR",
+]
+
+
+def check_sheet(headers: list, rows: list[list], where: str, typed: bool = True) -> None:
+    """A downloaded table reads in Chinese: every header once, no column name or English label;
+    in a workbook (``typed``) amounts in 万元 are numbers, codes text, dates dates."""
+    import datetime
+
+    assert headers and len(set(headers)) == len(headers), (where, headers)
+    for h in headers:
+        assert re.search(r"[\u4e00-\u9fff]", str(h)) and not str(h).endswith("_label"), (where, h)
+    for k, h in enumerate(headers if typed else []):
+        column = [r[k] for r in rows if k < len(r) and r[k] not in (None, "")]
+        if "（万元）" in str(h):
+            assert all(isinstance(v, (int, float)) for v in column), (where, h, column[:3])
+        if h in ("主管部门代码", "申报表编号", "所属申报表编号"):
+            assert all(isinstance(v, str) for v in column), (where, h, column[:3])
+        if h in ("填报日期", "读取时间"):
+            assert all(isinstance(v, datetime.datetime) for v in column), (where, h, column[:3])
+        if h == "资金规模":
+            assert not any(re.match(r"\d ", str(v)) for v in column), (where, column[:3])
+
+
+def test_every_download_link_on_every_page_kind_gives_a_file_in_chinese(page, site, built_db, tmp_path):
+    import csv
+    import io
+    import sqlite3
+
+    from openpyxl import load_workbook
+
+    db = sqlite3.connect(built_db)
+    decl = db.execute("select id from declarations where name = '2023冬季清洁取暖专项经费'").fetchone()[0]
+    policy = db.execute("select policy_id from declaration_policies group by policy_id order by count(*) desc").fetchone()[0]
+    special = {"DECLARATION": f"/kb/declarations/{decl}", "POLICY": f"/kb/policies/{policy}",
+               "SIMILAR": f"/kb/similar?id={decl}"}
+    opened: list[tuple[str, str, int]] = []
+    for path in DOWNLOAD_PAGES:
+        path = special.get(path, path)
+        page.goto(site + path)
+        # every link to a file: the project's (a.kb-download) and Datasette's own (This data as …)
+        hrefs = [h for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+                 if re.search(r"\.(xlsx|csv)(\?|$)", h)]
+        assert page.locator("a.kb-download").count() >= 1 or path.startswith("/kb/similar"), path
+        for k, href in enumerate(hrefs):
+            with page.expect_download() as info:
+                page.locator(f"a[href='{href}']").first.click()
+            download = info.value
+            target = tmp_path / f"{len(opened)}-{download.suggested_filename}"
+            download.save_as(target)
+            where = f"{path} → {href}"
+            assert re.search(r"[\u4e00-\u9fff]", download.suggested_filename), where
+            if target.suffix == ".xlsx":
+                sheet = load_workbook(target).active
+                table = [list(r) for r in sheet.iter_rows(values_only=True)]
+            else:
+                raw = target.read_bytes()
+                assert raw.startswith(b"\xef\xbb\xbf"), where  # the BOM Excel needs
+                table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+            check_sheet(table[0], table[1:], where, typed=target.suffix == ".xlsx")
+            opened.append((where, target.suffix, len(table) - 1))
+            page.goto(site + path)
+    print(f"\n{len(opened)} files downloaded and opened from {len(DOWNLOAD_PAGES)} pages:")
+    for where, kind, n in opened:
+        print(f"  {kind} {n:4d} rows  {where}")
+    kinds = {kind for _w, kind, _n in opened}
+    assert kinds == {".xlsx", ".csv"} and len(opened) >= 2 * len(DOWNLOAD_PAGES) - 8
+    by = {w.split(" → ")[0]: n for w, k, n in opened if k == ".xlsx"}
+    assert by["/kb/declarations"] == 16 and by["/kb/-/search?q=取暖"] >= 2

@@ -24,6 +24,8 @@ def test_concurrent_builds_and_a_broken_folder(tmp_path, monkeypatch):
     for p in procs:
         out, err = p.communicate(timeout=900)
         assert p.returncode == 0, err[-2000:]
+        # one plain line: no transformers load report ("pooler … MISSING"), no progress bars
+        assert (out + err).strip().count("\n") == 0 and out.startswith("已生成默认向量模型"), out + err
     monkeypatch.setenv("KB_MODEL_CACHE", str(tmp_path))
     folder = default_model_dir()
     assert model_complete(folder)

@@ -1,7 +1,6 @@
 """The pages people read in Datasette: declaration page, policy pages, indicator library, facets."""
 
 import html
-import importlib.util
 import re
 from pathlib import Path
 
@@ -9,13 +8,6 @@ import pytest
 from sqlite_utils import Database
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_pages_plugin():
-    spec = importlib.util.spec_from_file_location("kb_pages", ROOT / "plugins" / "kb_pages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def text_of(page: str) -> str:
@@ -30,7 +22,10 @@ def grid_rows(page: str) -> list[list[str]]:
 
 
 def test_indicator_grid_pairs_periods_side_by_side():
-    grid = load_pages_plugin().indicator_grid([
+    from ingest.query.pages import indicator_grid
+    from ingest.web.format import yuan
+
+    grid = indicator_grid([
         {"period": "实施期", "level1": "产出指标", "level2": "数量指标", "name": "培训人次", "name_norm": "培训人次", "value": "500人次"},
         {"period": "实施期", "level1": "效益指标", "level2": "社会效益指标", "name": "群众满意度", "name_norm": "群众满意度", "value": "≥90%"},
         {"period": "年度", "level1": "产出指标", "level2": "数量指标", "name": "培训 人次", "name_norm": "培训人次", "value": "200人次"},
@@ -44,7 +39,7 @@ def test_indicator_grid_pairs_periods_side_by_side():
                      ("社会效益指标", "群众满意度", "≥90%", None)]
     assert [r["first_of_level1"] for r in grid] == [True, False, True]
     assert [r["first_of_level2"] for r in grid] == [True, True, True]
-    assert load_pages_plugin().yuan(12_600_000) == "12,600,000.00 元（1260 万元）"
+    assert yuan(12_600_000) == "12,600,000.00 元（1260 万元）"
 
 
 @pytest.mark.asyncio
@@ -166,3 +161,20 @@ async def test_search_while_the_model_loads_answers_from_full_text_and_is_not_ca
     assert first["total"] > 0
     again = (await ds.client.get("/kb/-/search.json", params={"q": "清洁取暖"})).json()
     assert not again["provisional"] and not any("正在加载" in n for n in again["notes"])
+
+
+@pytest.mark.asyncio
+async def test_the_search_query_while_the_model_loads_says_so_and_is_not_kept(ds, monkeypatch):
+    """The canned hybrid query answers from full text while the model loads (ranked_by = fulltext);
+    the response cache keeps nothing of it, so the same address asked later gets the fused ranking."""
+    import ingest.embedders as embedders
+
+    url = "/kb/search.json?q=清洁取暖&_shape=array"
+    with monkeypatch.context() as loading:
+        loading.setattr(embedders, "is_ready", lambda name_or_path=None: False)
+        loading.setattr(embedders, "warm_in_background", lambda *a, **k: None)
+        rows = (await ds.client.get(url)).json()
+    assert rows[0]["name"] == "2023冬季清洁取暖专项经费" and {r["ranked_by"] for r in rows} == {"fulltext"}
+    again = (await ds.client.get(url)).json()
+    assert {r["ranked_by"] for r in again} == {"hybrid"}
+    assert (await ds.client.get(url)).json() == again  # and this answer is kept

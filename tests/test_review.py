@@ -405,3 +405,62 @@ def test_findings_of_a_build_are_those_of_a_review_of_the_stored_forms(tmp_path)
     assert len(built) >= 20 and any(rule == "适当性.成本指标与资金不符" for _d, rule, _m, _e in built)
     review(db, full=True)
     assert findings() == built
+
+
+# ------------------------------------------------------------------ on copies of a seed form
+
+def seed_form(name: str) -> list[str]:
+    """The lines of one seed declaration, from the line after the previous form's footer to its own footer."""
+    from .conftest import SEEDS
+
+    for path in SEEDS:
+        lines = path.read_text("utf-8").split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("项目名称") and name in line), None)
+        if at is not None:
+            start = max([i for i in range(at) if lines[i].startswith(("负责人", "填报日期"))], default=-1) + 1
+            end = next(i for i in range(at, len(lines)) if lines[i].startswith("负责人"))
+            return lines[start:end + 1]
+    raise LookupError(name)
+
+
+def findings_of_copy(tmp_path, lines: list[str]) -> dict[str, list[str]]:
+    path = tmp_path / "申报表副本.txt"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = kb_build(tmp_path / "kb.db", path)
+    assert result.exit_code == 0, result.output
+    found: dict[str, list[str]] = {}
+    for rule, message in sqlite3.connect(tmp_path / "kb.db").execute("select rule, message from findings"):
+        found.setdefault(rule, []).append(message)
+    return found
+
+
+def test_a_grid_ending_at_its_footer_without_satisfaction_indicators_is_reported(tmp_path):
+    """校内课后服务费 with its 满意度 rows deleted: the file ends, but with the form's footer right
+    after the last indicator, so the form is whole and the missing category is the declarant's."""
+    lines = seed_form("校内课后服务费")
+    assert lines[-1].startswith("负责人")
+    without = [line for line in lines if "满意度" not in line]
+    assert len(without) == len(lines) - 2
+    found = findings_of_copy(tmp_path, without)
+    assert any("服务对象满意度指标" in m for m in found.get("完整性.指标类别不全", [])), found
+    # the same form cut inside its grid (no footer: a lost page) says nothing of what is missing
+    (tmp_path / "cut").mkdir()
+    cut = findings_of_copy(tmp_path / "cut", without[:-1])
+    assert "完整性.指标类别不全" not in cut, cut
+
+
+def test_a_placeholder_value_is_kept_and_reported(tmp_path):
+    """校内课后服务费 with the template's ≥**% and XX% left in two values: the parser keeps them
+    (with a warning) instead of dropping the indicator, and the rule reports both."""
+    lines = seed_form("校内课后服务费")
+    text = "\n".join(lines)
+    row = next(line for line in lines if "教职工满意度" in line)
+    edited = row.replace("\t95%\t", "\t≥**%\t", 1).replace("≥90%", "XX%", 1)
+    assert edited.count("≥**%") == 1 and edited.count("XX%") == 1
+    found = findings_of_copy(tmp_path, text.replace(row, edited).split("\n"))
+    messages = " ".join(found.get("完整性.模板占位符", []))
+    assert "教职工满意度 ≥**%" in messages and "教职工满意度 XX%" in messages, found
+    db = sqlite3.connect(tmp_path / "kb.db")
+    assert db.execute("select count(*) from indicators where name = '教职工满意度' and value in ('≥**%', 'XX%')"
+                      ).fetchone()[0] == 2
+    assert db.execute("select count(*) from parse_warnings where reason like '%模板占位符%'").fetchone()[0] == 2

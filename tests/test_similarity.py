@@ -286,7 +286,7 @@ def test_the_projected_scan_picks_the_candidates_of_the_exact_one(monkeypatch):
     keeps the best of four times the candidates by their exact cosines: the same candidates."""
     import numpy as np
 
-    monkeypatch.setattr(sim, "PROJECTED_FROM", 1000)
+    monkeypatch.setattr(sim.scan, "PROJECTED_FROM", 1000)
     rng = np.random.default_rng(7)
     n, d = 3000, 384
     topics = rng.normal(size=(40, d))  # declarations of a domain share a few dozen directions

@@ -17,7 +17,7 @@ LAYERS = [
     {"vectors"},
     {"review"},
     {"build", "query", "cluster"},
-    {"cli", "serve", "replicas", "__main__"},
+    {"cli", "serve", "replicas", "web", "__main__"},
 ]
 
 

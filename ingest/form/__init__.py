@@ -15,7 +15,7 @@ from .values import parse_value
 
 # Bump when a change to the readers or the interpreter changes what is read from a file:
 # `kb build` then reads again every stored file parsed by an older version.
-PARSER_VERSION = 9
+PARSER_VERSION = 10
 
 
 def parse_text(text: str) -> ParseResult:

@@ -6,6 +6,7 @@ import re
 
 from ..text import HAN, clean, compact
 from .lexicon import HEADER_ROLES
+from .values import is_placeholder
 
 
 def join_cells(cells: list[str], dedupe_overlap: bool = True, drop_stray_digit: bool = False) -> str:
@@ -46,7 +47,7 @@ def is_noise(cell: str) -> bool:
         return False
     if re.fullmatch(r"[≥≤<>=~约]*\d[\d.,%()（）]*[a-zA-Z%/()（）]*", c):
         return False
-    return True
+    return not is_placeholder(c)  # ``≥**%``: the template's blank, a value to report
 
 
 def is_label_fragment(cell: str) -> bool:

@@ -12,7 +12,7 @@ from .cells import is_label_fragment, is_noise, only_header_words
 from .lexicon import INDICATOR_HEADER
 from .state import PageState, warn
 from .categories import family, level_of
-from .values import looks_like_value, parse_value
+from .values import is_placeholder, looks_like_value, parse_value
 
 
 def looks_like_indicator_row(texts: list[str]) -> bool:
@@ -186,6 +186,8 @@ def _emit_half(st: PageState, line: Row, half: list[_Tok], side: str, other_name
             warn(st, line, "指标名称没有指标值，也没有对应的另一期指标：已跳过", name)
             return
         warn(st, line, f"{side}指标“{name}”没有指标值")
+    if value is not None and is_placeholder(value):
+        warn(st, line, f"{side}指标“{name}”的指标值是模板占位符：{value}")
     op, number, unit = parse_value(value)
     level2 = st.l2.get(side) or st.l2.get("实施期")
     d.indicators.append(Indicator(side, st.l1, level2, name, value, op, number, unit, line.no))

@@ -48,6 +48,17 @@ def parse_value(value: str | None) -> tuple[str | None, float | None, str | None
 
 
 NAME_SUFFIX = re.compile(r"(率|数|量|额|度|成本|费用|标准|时间|时效|人数|户数|情况|指标)$")
+# a template's blank left in a value: ``≥**%``, ``XX%``, ``××个``, ``***``, ``待定`` (review rule 完整性.模板占位符)
+PLACEHOLDER = re.compile(r"\*{2,}|＊{2,}|[Xx×]{2,}|某某|待定")
+_PLACEHOLDER_CELL = re.compile(r"^(?:≥|≤|>=|<=|>|<|=|≧|≦|＞|＜|＝|不低于|不少于|不高于|不超过|约)?"
+                               r"(?:\*{2,}|＊{2,}|[Xx×]{2,}|待定)[%‰]?[\u4e00-\u9fff/·]{0,5}$")
+
+
+def is_placeholder(cell: str) -> bool:
+    """A value cell still holding the template's blank (``≥**%``, ``XX个``): a value the declarant
+    did not fill in, kept as printed so the review reports it."""
+    c = compact(cell)
+    return len(c) <= 12 and bool(_PLACEHOLDER_CELL.match(c))
 UNIT_NUMBER = re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元|%|户|家|人次|人|个|吨|公里|项|次|所|台|套|平方米|亩|村|处)")
 
 
@@ -56,6 +67,8 @@ def looks_like_value(cell: str) -> bool:
     c = compact(cell)
     if not c:
         return False
+    if is_placeholder(c):
+        return True
     if re.match(r"^(≥|≤|>|<|=|≧|≦|═|±|不低于|不少于|不高于|不超过|大于|小于|约\d|每年|每季度|每月|每\S{0,3}\d|按合同|按照协议)", c):
         return True
     if re.match(r"^\d", c):

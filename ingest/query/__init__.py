@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .browse import SearchPage, search_page
 from .fulltext import search_declarations, search_indicators, search_policies
-from .hybrid import hybrid_search
+from .hybrid import declaration_hits, hybrid_search
+from .relevance import Ranking, rank_declarations
 from .results import (BasisHit, DeclarationHit, DeclarationNotFound, IndicatorHit, IndicatorSuggestion, PolicyHit,
-                      as_dicts)
+                      SearchHit, as_dicts)
 from .semantic import semantic_search
 from . import similarity
 from .similarity import SimilarHit, indicators_of, read_draft, similar, similar_to_draft
@@ -21,4 +22,4 @@ from .suggest import suggest_indicators
 __all__ = ["BasisHit", "DeclarationHit", "DeclarationNotFound", "IndicatorHit", "IndicatorSuggestion", "PolicyHit",
            "as_dicts", "hybrid_search", "search_declarations", "search_indicators", "search_policies",
            "semantic_search", "similar", "similarity", "SimilarHit", "indicators_of", "read_draft", "similar_to_draft", "snippet",
-           "suggest_indicators", "SearchPage", "search_page"]
+           "suggest_indicators", "SearchPage", "search_page", "Ranking", "rank_declarations", "declaration_hits", "SearchHit"]

@@ -1,25 +1,20 @@
 """The search page: one query over declarations (混合 / 全文 / 语义), indicators or policies, with
-facets that keep the query, pagination, highlighted excerpts of the original text and a relevance
-cut-off, as typed results for the page and its JSON.
+facets that keep the query, pagination, highlighted excerpts of the original text, as typed
+results for the page and its JSON.
 
-Relevance: declarations containing every query word come first, then those containing some of
-them (full text, bm25); in hybrid mode vector neighbours are fused in by reciprocal rank, but a
-project found only by its vector is kept only while its cosine is within ``SEMANTIC_MARGIN`` of
-the best one (on the judged semantic queries every relevant project was within 0.015 of the top,
-while the fifth result was 0.007–0.05 behind it). With no keyword hit at all, the vector results
-are shown under a heading of their own.
+The declarations come from :func:`relevance.rank_declarations`, the one ranking every search
+uses (the page, its JSON, the canned queries, the SQL functions, ``kb search``): matches first,
+then a marked few weak ones; with no full-text match in 混合, the matches by meaning get a heading
+of their own. Indicators and policies are floored the same way (:func:`fulltext.search_indicators`).
 """
-
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass, field
 
-from .. import segment
-from ..vectors import load_index
-from .fulltext import DECLARATIONS_SQL, SNIPPET_FIELDS, _run, search_indicators, search_policies
-from .hybrid import RRF_K, VECTOR_WEIGHT
+from .fulltext import SNIPPET_FIELDS, search_indicators, search_policies
+from .relevance import rank_declarations
 from .results import rows
 from .snippets import query_words
 
@@ -29,8 +24,7 @@ FACETS = {"dept_group": "主管部门", "year": "年度", "attribute": "项目�
 FIELD_LABELS = {"name": "项目名称", "overview": "项目概况", "basis": "立项依据", "plan": "实施计划",
                 "goal_period": "总体目标", "necessity": "必要性", "safeguards": "保障措施"}
 CANDIDATES = 200
-SEMANTIC_MARGIN = 0.02
-SEMANTIC_ONLY_MAX = 10
+FOUND_BY = {"fulltext": "全文", "semantic": "语义", "both": "全文+语义"}
 
 
 @dataclass
@@ -56,7 +50,7 @@ class Card:
     year: int | None
     attribute: str | None
     funds_total: float | None
-    score: float
+    score: float  # 0–1 (relevance.py)
     found_by: str  # 全文 / 语义 / 全文+语义
     excerpt_html: str = ""  # the original text around the words, the words in <mark>
     excerpt_field: str | None = None
@@ -64,6 +58,7 @@ class Card:
     policies: list[dict] = field(default_factory=list)  # id, title, html
     funds: float | None = None  # the total the form has: 实施期, else 年度
     funds_period: str | None = None
+    weak: bool = False  # not a match: one of the marked few closest
 
 @dataclass
 class SearchPage:
@@ -81,6 +76,7 @@ class SearchPage:
     semantic_only: bool = False  # no keyword hit: these are the projects closest in meaning
     provisional: bool = False  # the model was still loading: full text only, ask again shortly
     notes: list[str] = field(default_factory=list)
+    weak_only: bool = False  # nothing matched: what is shown is the marked few closest
 
 
 def mark_html(text: str | None, words: list[str], width: int | None = None) -> str:
@@ -110,65 +106,6 @@ def mark_html(text: str | None, words: list[str], width: int | None = None) -> s
 def band_label(band: str | None) -> str:
     """``6 1000万–1亿`` → ``1000万–1亿`` (the digit only orders the bands)."""
     return re.sub(r"^\d\s*", "", band or "")
-
-
-def _keyword_ranking(db, q: str) -> tuple[list[str], set[str]]:
-    """Declaration ids by bm25: those with every word, then those with some; and the 'every word' set."""
-    every = [r["id"] for r in _run(db, DECLARATIONS_SQL, q, CANDIDATES, mode="and")]
-    some = []
-    if len(segment.seg_query(q)) > 1:
-        seen = set(every)
-        some = [r["id"] for r in _run(db, DECLARATIONS_SQL, q, CANDIDATES, mode="or") if r["id"] not in seen]
-    return every + some, set(every)
-
-
-def _vector_ranking(db, embedder, q: str) -> list[tuple[str, float]]:
-    index = load_index(db, embedder.model_id, "declaration")
-    if not index.ids:
-        return []
-    hits = index.top(embedder.embed_queries([q])[0], 50, db=db)
-    if not hits:
-        return []
-    best = hits[0][1]
-    return [(i, s) for i, s in hits if s >= best - SEMANTIC_MARGIN]
-
-
-def _declaration_ranking(db, q: str, mode: str, embedder, semantic_ready: bool, page: SearchPage
-                         ) -> list[tuple[str, float, str]]:
-    """(id, score, found_by) best first, after the cut-off."""
-    keyword: list[str] = []
-    if mode in ("hybrid", "fulltext"):
-        keyword, _every = _keyword_ranking(db, q)
-    vector: list[tuple[str, float]] = []
-    want_vectors = mode == "semantic" or (mode == "hybrid") or (mode == "fulltext" and not keyword)
-    if want_vectors and embedder is not None:
-        if semantic_ready:
-            vector = _vector_ranking(db, embedder, q)
-        else:
-            page.provisional = True
-            page.notes.append("语义检索模型正在加载，先显示全文检索结果；稍后刷新即可看到意思相近的项目。")
-    if mode == "semantic":
-        return [(i, s, "语义") for i, s in vector]
-    if not keyword:
-        if vector:
-            page.semantic_only = True
-            return [(i, s, "语义") for i, s in vector]
-        return []
-    scores: dict[str, float] = {}
-    for rank, item in enumerate(keyword):
-        scores[item] = scores.get(item, 0.0) + 1.0 / (RRF_K + rank + 1)
-    kept_vector = 0
-    in_keyword = set(keyword)
-    for rank, (item, _s) in enumerate(vector):
-        if item not in in_keyword:
-            if kept_vector >= SEMANTIC_ONLY_MAX:
-                continue
-            kept_vector += 1
-        scores[item] = scores.get(item, 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
-    in_vector = {i for i, _ in vector}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [(i, round(s, 6), "全文+语义" if i in in_keyword and i in in_vector else "全文" if i in in_keyword else "语义")
-            for i, s in ranked]
 
 
 def _apply_filters(db, ids: list[str], filters: dict[str, str]) -> list[str]:
@@ -203,7 +140,7 @@ def _facets(db, ids: list[str], filters: dict[str, str]) -> list[Facet]:
     return out
 
 
-def _cards(db, hits: list[tuple[str, float, str]], q: str) -> list[Card]:
+def _cards(db, hits: list[tuple[str, float, str, bool]], q: str) -> list[Card]:
     if not hits:
         return []
     words = query_words(q)
@@ -230,7 +167,7 @@ def _cards(db, hits: list[tuple[str, float, str]], q: str) -> list[Card]:
             if len(lst) < 2:
                 lst.append({"id": r["id"], "title": r["title"], "html": mark_html(r["title"], words)})
     out = []
-    for decl_id, score, found_by in hits:
+    for decl_id, score, found_by, weak in hits:
         r = meta.get(decl_id)
         if r is None:
             continue
@@ -239,7 +176,7 @@ def _cards(db, hits: list[tuple[str, float, str]], q: str) -> list[Card]:
         out.append(Card(decl_id, r["name"], r["dept_name"], r["year"], r["attribute"], r["funds_total"], score,
                         found_by, mark_html(text, words, 90), FIELD_LABELS.get(field_name) if field_name else None,
                         inds.get(decl_id, []), pols.get(decl_id, []), r["funds"],
-                        "实施期" if r["funds_total"] is not None else "年度"))
+                        "实施期" if r["funds_total"] is not None else "年度", weak))
     return out
 
 
@@ -265,8 +202,11 @@ def search_page(db, q: str, *, mode: str = "hybrid", tab: str = "declarations", 
         items = found[(out.page - 1) * per_page: out.page * per_page]
         out.policies = [{**h.__dict__, "html": mark_html(h.title or h.doc_number, words)} for h in items]
     else:
-        ranked = _declaration_ranking(db, q, mode, embedder, semantic_ready, out)
-        ids = [i for i, _s, _f in ranked]
+        ranking = rank_declarations(db, q, mode, embedder, semantic_ready)
+        out.provisional, out.notes = ranking.provisional, list(ranking.notes)
+        out.semantic_only, out.weak_only = ranking.semantic_only, ranking.weak_only
+        ranked = [(h.id, h.score, FOUND_BY[h.found_by], h.weak) for h in ranking.hits]
+        ids = [h[0] for h in ranked]
         kept = set(_apply_filters(db, ids, filters))
         ranked = [h for h in ranked if h[0] in kept]
         out.facets = _facets(db, [h[0] for h in ranked], filters)

@@ -26,6 +26,12 @@ from top join declarations d on d.rowid = top.rowid
 order by top.score, top.rowid
 """
 
+# the ranking alone (rowids and scores, no text): what the relevance floor reads for 200 candidates
+RANK_SQL = f"""
+select rowid, {BM25} as score from declarations_fts where declarations_fts match :match
+order by score, rowid limit :limit
+"""
+
 # the same, for declarations already ranked (ranking.rank)
 RANKED_SQL = f"""
 select d.rowid, d.id, d.name, d.dept_name, d.year, d.funds_total, {', '.join('d.' + f for f in SNIPPET_FIELDS[1:])}
@@ -98,37 +104,53 @@ def _search_declarations(db, query: str, limit: int = 10) -> list[DeclarationHit
     """
     words = segment.seg_query(query)
     known = [w for w in words if _in_index(db, "declarations_fts", w)] if len(words) > 1 else words
-    if not known:
-        return []
-    found = _ranked_from_kept(db, known, limit)
+    return [_declaration_hit(r, query) for r in ranked_rows(db, known, limit)]
+
+
+def ranked_rows(db, words: list[str], limit: int) -> list[dict]:
+    """The rows of the declarations containing every one of ``words`` by bm25, then (if fewer
+    than ``limit``) those containing some of them (:func:`ranked_rowids`), with their fields."""
+    return _ranked(db, ranked_rowids(db, words, limit)[0])
+
+
+def ranked_rowids(db, words: list[str], limit: int) -> tuple[list[tuple[int, float]], int]:
+    """(rowid, bm25) of the declarations containing every one of ``words``, best first, then (if
+    fewer than ``limit``) of those containing some of them; and how many hold every word. From the
+    kept word scores when they hold every word, else from FTS5 (the same rows and scores). Reads
+    no declaration's text: what a ranking costs is the index."""
+    if not words:
+        return [], 0
+    found = _ranked_from_kept(db, words, limit)
     if found is not None:
-        return [_declaration_hit(r, query) for r in found]
-    found = _run(db, DECLARATIONS_SQL, known, limit, mode="and")
-    if len(found) < limit and len(known) > 1:
-        seen = {r["id"] for r in found}
-        found += [r for r in _run(db, DECLARATIONS_SQL, known, limit, mode="or") if r["id"] not in seen]
-    return [_declaration_hit(r, query) for r in found[:limit]]
+        return found
+    every = _run(db, RANK_SQL, words, limit, mode="and")
+    found = [(r["rowid"], r["score"]) for r in every]
+    if len(found) < limit and len(words) > 1:
+        seen = {rowid for rowid, _ in found}
+        found += [(r["rowid"], r["score"]) for r in _run(db, RANK_SQL, words, limit, mode="or") if r["rowid"] not in seen]
+    return found[:limit], min(len(every), limit)
 
 
-def _ranked_from_kept(db, words: list[str], limit: int) -> list[dict] | None:
-    """Both steps of :func:`_search_declarations` from the words' kept bm25 parts, when every word
-    has them (``ranking.fts_word_scores``); None to rank in FTS5. Each read is its own snapshot: if
-    a build committed declarations meanwhile, FTS5 ranks instead."""
+def _ranked_from_kept(db, words: list[str], limit: int) -> tuple[list[tuple[int, float]], int] | None:
+    """Both steps of :func:`ranked_rowids` from the words' kept bm25 parts, when every word has
+    them (``ranking.fts_word_scores``); None to rank in FTS5. Each read is its own snapshot: if a
+    build committed declarations meanwhile, FTS5 ranks instead."""
     if not 0 < limit <= 500:
         return None
     before = version(db)
     lists = word_scores(db, words)
     if lists is None:
         return None
-    found = _ranked(db, rank(lists, limit))
+    found = rank(lists, limit)
+    every = len(found)
     if len(found) < limit and len(words) > 1:
-        seen = {r["id"] for r in found}
-        found += [r for r in _ranked(db, rank(lists, limit, every=False)) if r["id"] not in seen]
-    return found[:limit] if version(db) == before else None
+        seen = {rowid for rowid, _ in found}
+        found += [x for x in rank(lists, limit, every=False) if x[0] not in seen]
+    return (found[:limit], min(every, limit)) if version(db) == before else None
 
 
 def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:
-    """The rows of declarations ranked outside FTS5, in that order, with their scores."""
+    """The rows of declarations ranked, in that order, with their scores."""
     if not best:
         return []
     by_rowid = {r["rowid"]: r for r in rows(db.execute(RANKED_SQL.format(marks=",".join("?" * len(best))),
@@ -137,8 +159,37 @@ def _ranked(db, best: list[tuple[int, float]]) -> list[dict]:
 
 
 def search_indicators(db, query: str, limit: int = 20) -> list[IndicatorHit]:
-    return [IndicatorHit(**r) for r in _run(db, INDICATORS_SQL, query, limit)]
+    """Indicators whose name, category or value hold the query's words, with the relevance floor
+    (``relevance``): matches by bm25, then a marked few weak ones; scores 0–1 by rank."""
+    found = _floored(db, query, _run(db, INDICATORS_SQL, query, max(limit, FLOOR_POOL)), limit,
+                     lambda r: " ".join(x or "" for x in (r["indicator"], r["level1"], r["level2"], r["value"])))
+    return [IndicatorHit(**r) for r in found]
 
 
 def search_policies(db, query: str, limit: int = 20) -> list[PolicyHit]:
-    return [PolicyHit(**r) for r in _run(db, POLICIES_SQL, query, limit)]
+    """Cited policy documents by title or number, floored and scored as :func:`search_indicators`."""
+    found = _floored(db, query, _run(db, POLICIES_SQL, query, max(limit, FLOOR_POOL)), limit,
+                     lambda r: " ".join(x or "" for x in (r["title"], r["doc_number"])))
+    return [PolicyHit(**r) for r in found]
+
+
+FLOOR_POOL = 200  # rows ranked before the floor sorts matches from weak ones
+
+
+def _floored(db, query: str, found: list[dict], limit: int, text) -> list[dict]:
+    """Rows holding at least ``KW_FLOOR`` of the query's weight, in their order, then at most
+    ``WEAK_MAX`` holding ``KW_WEAK`` or more, marked ``weak``; score 0–1 by rank."""
+    from .relevance import KW_FLOOR, KW_WEAK, RRF_K, WEAK_MAX, text_coverage, word_weights
+
+    weights = word_weights(db, segment.seg_query(query))
+    matches, weak = [], []
+    for r in found:
+        share = text_coverage(query, text(r), weights)
+        if share >= KW_FLOOR:
+            matches.append(r)
+        elif share >= KW_WEAK and len(weak) < WEAK_MAX:
+            weak.append(r)
+    out = matches[:limit] + weak
+    for k, r in enumerate(out):
+        r["score"], r["weak"] = round((RRF_K + 1) / (RRF_K + k + 1), 4), k >= len(out) - len(weak)
+    return out

@@ -1,40 +1,41 @@
-"""Hybrid search: weighted reciprocal rank fusion of full-text (jieba/bm25) and vector ranks."""
+"""Declarations ranked for a query as every search ranks them (``relevance.rank_declarations``),
+as typed hits with their snippet: full-text and vector ranks fused, the relevance floor applied."""
 
 from __future__ import annotations
 
 from ..embedders import Embedder
-from ..vectors import load_index
 from . import decorate
-from .fulltext import search_declarations
-from .results import DeclarationHit
+from .relevance import RRF_K, VECTOR_WEIGHT, Ranking, rank_declarations
+from .results import SearchHit
+from .snippets import snippet
 
-# k=10 and vector weight 0.5 were chosen on the judged seed queries (tests/data): plain k=60 with
-# equal weights lost to bm25 alone on keyword queries.
-RRF_K = 10
-VECTOR_WEIGHT = 0.5
+__all__ = ["RRF_K", "VECTOR_WEIGHT", "declaration_hits", "hybrid_search"]
 
 
-def hybrid_search(db, embedder: Embedder, query: str, limit: int = 10, depth: int = 50) -> list[DeclarationHit]:
-    """Full-text and vector ranks fused; repeated queries answered from a cache."""
-    from .cache import cached
-
-    return [DeclarationHit(**h.__dict__) for h in cached(
-        db, ("hybrid", embedder.model_id, query, limit, depth), lambda: _hybrid(db, embedder, query, limit, depth))]
+def hybrid_search(db, embedder: Embedder, query: str, limit: int = 10) -> list[SearchHit]:
+    """Full-text and vector ranks fused, matches first, then a marked few weak ones."""
+    return declaration_hits(db, rank_declarations(db, query, "hybrid", embedder), limit)
 
 
-def _hybrid(db, embedder: Embedder, query: str, limit: int, depth: int) -> list[DeclarationHit]:
-    fulltext = search_declarations(db, query, depth)
-    snippets = {h.id: h.snippet for h in fulltext}
-    index = load_index(db, embedder.model_id, "declaration")
-    vec = []
-    if index.ids and query.strip():
-        vec = [i for i, _ in index.top(embedder.embed_queries([query])[0], depth, db=db)]
-    scores: dict[str, float] = {}
-    for ranking, weight in (([h.id for h in fulltext], 1.0), (vec, VECTOR_WEIGHT)):
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank + 1)
-    hits = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    out = decorate.declarations(db, hits)
-    for h in out:
-        h.snippet = snippets.get(h.id)
+def declaration_hits(db, ranking: Ranking, limit: int) -> list[SearchHit]:
+    """The first ``limit`` declarations of a ranking, with their fields and a snippet of the text
+    around the query's words."""
+    hits = ranking.hits[:limit]
+    extra = {h.id: h for h in hits}
+    found = decorate.declarations(db, [(h.id, h.score) for h in hits])
+    texts = _texts(db, [h.id for h in found])
+    out = []
+    for h in found:
+        h.snippet = snippet(texts.get(h.id), ranking.q)
+        out.append(SearchHit(**h.__dict__, found_by=extra[h.id].found_by, weak=extra[h.id].weak))
     return out
+
+
+def _texts(db, ids: list[str]) -> dict[str, str]:
+    """The text a snippet is cut from: the first of the fields that holds a query word is found by
+    ``snippet``; here name, overview, basis and goal, as the search query's snippet reads them."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r[0]: "。".join(x for x in r[1:] if x) for r in db.execute(
+        f"select id, name, overview, basis, goal_period from declarations where id in ({marks})", ids)}

@@ -25,12 +25,20 @@ class DeclarationHit:
 
 
 @dataclass
+class SearchHit(DeclarationHit):
+    """A declaration found by a search (``relevance.rank_declarations``)."""
+    found_by: str = ""  # fulltext / semantic / both
+    weak: bool = False  # below the floor of a match: one of a marked few closest
+
+
+@dataclass
 class BasisHit:
     id: str  # the declaration
     name: str | None
     dept_name: str | None
     basis: str | None
     score: float
+    weak: bool = False
 
 
 @dataclass
@@ -45,6 +53,7 @@ class IndicatorHit:
     value: str | None
     unit: str | None
     score: float
+    weak: bool = False
 
 
 @dataclass
@@ -54,6 +63,7 @@ class PolicyHit:
     doc_number: str | None
     declarations: int
     score: float
+    weak: bool = False
 
 
 @dataclass

@@ -10,12 +10,17 @@ from .semantic import semantic_search
 def suggest_indicators(db, embedder: Embedder, description: str, projects: int = 5, limit: int = 30
                        ) -> list[IndicatorSuggestion]:
     """Grouped by (category, name); each says how many of those projects used it, with the units
-    and values they declared (年度 indicators, or 实施期 ones where a project has no 年度 column)."""
-    hits = semantic_search(db, embedder, description, projects, "declaration")
+    and values they declared (年度 indicators, or 实施期 ones where a project has no 年度 column).
+
+    The projects are the description's matches by meaning (``relevance``: none when nothing in the
+    corpus is about it); ``score`` (0–1) is the share of them using the indicator, each weighed by
+    its rank."""
+    hits = [h for h in semantic_search(db, embedder, description, projects, "declaration") if not h.weak]
     if not hits:
         return []
     ids = [h.id for h in hits]
-    weight = {h.id: h.score for h in hits}
+    total = sum(h.score for h in hits)
+    weight = {h.id: h.score / total for h in hits}
     marks = ",".join("?" * len(ids))
     found = rows(db.execute(
         f"select declaration_id, level1, level2, name, value, unit from indicators"

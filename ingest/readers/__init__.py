@@ -14,6 +14,7 @@ from pathlib import Path
 from ..records import ParseError
 from .formats import NAMES_ZH, SUFFIXES as FORMAT_SUFFIXES, sniff, suffix_format
 from .grid import Document, Row
+from .safety import check_archive
 from .text import MAX_BYTES, decode, read_lines
 
 TEXT_SUFFIXES = FORMAT_SUFFIXES["text"]
@@ -34,6 +35,7 @@ def read_document(data: bytes, path: str = "<input>") -> Document:
     named = suffix_format(suffix)
     if len(data) > MAX_BYTES:
         raise ParseError(f"{path}: {len(data):,} 字节，超过单个文件上限 {MAX_BYTES:,} 字节，请拆分后导入")
+    check_archive(data, path)  # any zip, whatever its name: inflated size and entries, before inflating
     fmt = sniff(data)
     if fmt is None or (fmt == "html" and named == "text"):
         fmt = "html" if named == "html" else "text"

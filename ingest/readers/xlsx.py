@@ -10,6 +10,7 @@ import datetime
 import io
 
 from .grid import Document, Row, render
+from .safety import check_grid
 
 
 def _text(value) -> str:
@@ -31,6 +32,7 @@ def read_xlsx(data: bytes) -> Document:
     rows: list[Row] = []
     lines: list[str] = []
     for ws in wb.worksheets:
+        check_grid(ws.max_row, ws.max_column, what=f"工作表“{ws.title}”")  # before every empty cell is made
         grid = [[_text(c.value) for c in row] for row in ws.iter_rows()]
         for merged in ws.merged_cells.ranges:
             top = grid[merged.min_row - 1][merged.min_col - 1] if merged.min_row - 1 < len(grid) else ""

@@ -23,7 +23,7 @@ from .corpus import review_corpus
 from .forms import DIMENSIONS, PARSED_ID, SEVERITIES, Finding, Form, form_of, load_forms
 from .rules import RULES, RuleInfo, review_form
 
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 
 @dataclass

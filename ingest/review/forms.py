@@ -10,6 +10,8 @@ from functools import cached_property
 
 DIMENSIONS = ("完整性", "相关性", "适当性", "可行性")
 SEVERITIES = ("高", "中", "低")
+# what follows a form's indicator grid when the form is whole: its footer, a note
+_FORM_END = re.compile(r"负责人|经办人|联系电话|联系人|填报日期|填表日期|填报人|填表人|审核人|盖章|备注|注[:：]|说明[:：]")
 UNSURE_WARNINGS = 5  # parse warnings on one form from which absence rules stay silent  # 高: must be corrected; 中: should be; 低: worth a look
 
 
@@ -75,11 +77,16 @@ class Form:
 
     @property
     def cut_short(self) -> bool:
-        """The file stops inside the indicator grid (an excerpt, a lost page): what would follow is unknown."""
+        """The file stops inside the indicator grid (an excerpt, a lost page): what would follow is
+        unknown. A grid followed by the form's footer (负责人、经办人、联系电话、填报日期) or a note
+        ended where the declarant ended it, whatever is missing from it."""
         if not self.ends_file or not self.indicators:
             return False
         last = max(self.indicators, key=lambda i: i.line or 0)
-        return (last.line or 0) >= (self.last_line or 0) - 1 and "满意" not in (last.level1 or "") + (last.level2 or "")
+        if (last.line or 0) < (self.last_line or 0) - 1 or "满意" in (last.level1 or "") + (last.level2 or ""):
+            return False
+        after = range((last.line or 0) + 1, (self.last_line or 0) + 1)
+        return not any(_FORM_END.search(self.line(n)) for n in after)
 
     def line(self, number: int | None) -> str:
         """One of the form's source lines by its number in the file ('' if unknown)."""
