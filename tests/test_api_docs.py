@@ -4,6 +4,7 @@ database and answers with the status and the fields the example shows."""
 import json
 import re
 import shlex
+from urllib.parse import quote
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,15 @@ def examples() -> list[tuple[str, str, dict | None, object]]:
             continue
         words = shlex.split(line[2:])
         url = next(w for w in words if w.startswith("http://"))
-        body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
         method = "POST" if "-X" in words and words[words.index("-X") + 1] == "POST" else "GET"
+        data = [words[i + 1] for i, w in enumerate(words) if w in ("-d", "--data-urlencode")]
+        body = None
+        if "-G" in words:  # curl -G sends the data as the query string, --data-urlencode percent-encoded
+            query = [quote(d.partition("=")[0], safe="") + "=" + quote(d.partition("=")[2], safe="")
+                     if words[words.index(d) - 1] == "--data-urlencode" else d for d in data]
+            url += "?" + "&".join(query)
+        elif data:
+            body = json.loads(data[0])
         answer = json.loads(lines[k + 1])
         out.append((method, re.sub(r"^http://[^/]+", "", url), body, answer))
     return out
@@ -33,6 +41,8 @@ def examples() -> list[tuple[str, str, dict | None, object]]:
 def test_the_api_section_has_examples_of_each_kind():
     found = examples()
     paths = " ".join(p for _m, p, _b, _a in found)
+    for _m, path, _b, _a in found:  # what curl sends must be a valid request line: no raw Chinese
+        assert path.isascii(), path
     assert len(found) >= 8 and "POST" in {m for m, *_ in found}
     for endpoint in ("/kb/search.json", "/kb/-/search.json", "/kb/-/draft.json", "/-/kb-status.json", "/kb.json"):
         assert endpoint in paths, endpoint
