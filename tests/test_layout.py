@@ -73,3 +73,51 @@ def test_text_outside_tables_is_cut_at_wide_gaps():
     glyphs = text("部门名称：某市民政局", 0, 0) + text("单位：万元", 300, 0)
     layout = layout_page(glyphs, [], 400, 20)
     assert [t for _, t in layout.blocks[0].cells] == ["部门名称：某市民政局", "单位：万元"]
+
+
+# ------------------------------------------------------------------ tables printed without rules
+
+def unruled_form(centred: bool = True) -> list[Glyph]:
+    """A grid without a single rule: 一级 and 二级 labels printed once for the rows they cover
+    (centred on them, or at the top of the first), rows 18 points apart, one name wrapped."""
+    rows = [("培训人次", "500人次"), ("覆盖乡镇", "12个"), ("完成率", "100%"), ("按时完成率", "100%"),
+            ("受训人员满意度", "≥95%")]
+    ys = [60 + 18 * k for k in range(len(rows))]
+    glyphs = text("项目名称", 0, 0) + text("基层干部培训", 120, 0) + text("一级指标", 0, 40) + \
+        text("二级指标", 90, 40) + text("三级指标", 180, 40) + text("指标值", 330, 40)
+    for (name, value), y in zip(rows, ys):
+        glyphs += text(name, 180, y) + text(value, 330, y)
+    spans = [("产出指标", 0, 0, 3), ("数量指标", 90, 0, 1), ("质量指标", 90, 2, 3),
+             ("满意度指标", 0, 4, 4), ("服务对象满意度", 90, 4, 4)]
+    for label, x, a, b in spans:
+        y = (ys[a] + ys[b]) / 2 if centred else ys[a]
+        glyphs += text(label, x, y, size=8.0) if len(label) > 6 else text(label, x, y)
+    return glyphs + text("填表人：张三", 0, 200) + text("（单位盖章）", 200, 260)
+
+
+def test_a_grid_printed_without_rules_keeps_its_columns_rows_and_centred_labels():
+    layout = layout_page(unruled_form(), [], 600, 300)
+    rows = rows_of(layout)
+    assert rows[0] == [(0, "一级指标"), (1, "二级指标"), (2, "三级指标"), (3, "指标值")]
+    assert rows[1] == [(0, "产出指标"), (1, "数量指标"), (2, "培训人次"), (3, "500人次")]
+    assert rows[2] == [(0, "产出指标"), (1, "数量指标"), (2, "覆盖乡镇"), (3, "12个")]
+    assert rows[3] == [(0, "产出指标"), (1, "质量指标"), (2, "完成率"), (3, "100%")]
+    assert rows[4] == [(0, "产出指标"), (1, "质量指标"), (2, "按时完成率"), (3, "100%")]
+    assert rows[5] == [(0, "满意度指标"), (1, "服务对象满意度"), (2, "受训人员满意度"), (3, "≥95%")]
+    assert len(rows) == 6  # the footer and the stamp line far below are not rows of the grid
+    lines = [b.text for b in layout.blocks if not isinstance(b, Table)]
+    assert any("项目名称" in t for t in lines) and any("填表人" in t for t in lines)
+
+
+def test_labels_printed_at_the_top_of_their_rows_are_left_where_they_are():
+    rows = rows_of(layout_page(unruled_form(centred=False), [], 600, 300))
+    assert rows[1][:2] == [(0, "产出指标"), (1, "数量指标")]
+    assert rows[2][0][0] == 2  # nothing invented: the row below a top label has no label of its own
+    assert rows[3][:1] == [(1, "质量指标")]
+
+
+def test_a_paragraph_is_not_a_table_even_when_it_names_indicators():
+    para = text("本项目的一级指标和二级指标按照要求设置，指标值见下表。", 0, 0) + \
+        text("绩效目标：完成培训任务，三级指标详见附件。", 0, 14)
+    layout = layout_page(para, [], 600, 100)
+    assert not any(isinstance(b, Table) for b in layout.blocks)

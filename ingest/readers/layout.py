@@ -400,7 +400,10 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
         else:
             free.append(g)
     free_lines = _overflow(tables, text_lines(free), index)
-    blocks: list[Table | Line] = []
+    from .unruled import find_tables  # (it builds on this module's cells and tables)
+
+    unruled, free_lines = find_tables(free_lines, tables)
+    blocks: list[Table | Line] = list(unruled)
     for table in tables:
         if not table.ruled_rows:
             table = split_rows(table)

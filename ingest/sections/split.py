@@ -170,8 +170,10 @@ def sections(rows: list[Row]) -> list[Section]:
             ctx.pending = []
         elif shape.kind == "form":
             has_name = any(is_name_line(r) for r in unit.rows[:6])
-            if current is not None and current.kind == "form" and not has_name and not free_form:
-                current.rows.extend(unit.rows)  # a form printed as several tables
+            if current is not None and current.kind == "form" and not has_name:
+                # a form printed as several tables, or its top printed as lines and its grid as a table
+                current.rows.extend(unit.rows)
+                free_form = False
             else:
                 close()
                 current = Section("form", ctx.pending + unit.rows, None, ctx.title, ctx.unit, ctx.dept)
