@@ -70,3 +70,19 @@ def test_a_copy_in_another_format_is_the_same_project(tmp_path):
     assert db.execute("select count(*) from declarations").fetchone()[0] == 1
     assert [len(f.same_as) for f in report.files] == [0, 1]
     assert db.execute("select count(*) from declaration_sources").fetchone()[0] == 2
+
+
+def test_pdf_copies_printed_without_rules_read_like_their_text():
+    """The PDF copies read as if printed without a single ruling line (a form printed from a
+    spreadsheet without borders): columns from the gutters, rows from the text, merged labels
+    spread over the rows they are centred on."""
+    from .realworld import without_rules
+
+    with without_rules():
+        total, _, _, files = evaluate(".pdf")
+    assert len(files) >= 10
+    print("\n.pdf without rules: " + table({"all": total}).splitlines()[-1])
+    assert total.names.rate >= 0.9, total.names.misses
+    assert total.indicators.rate >= 0.95, total.indicators.misses
+    assert total.categories.rate >= 0.9, total.categories.misses
+    assert total.forms.rate == 1.0, total.forms.misses

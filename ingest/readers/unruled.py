@@ -81,9 +81,11 @@ def _table_at(items: list[_Line], k: int, ruled: list[Table]):
     # the space between two lines of one cell: the narrowest gap between lines of one column
     leading = LEADING * size
     # the header band: the lines its wrapped headings are printed on, just above and below
+    x0, x1 = min(it.x0 for it in items[k:last + 1]), max(it.x1 for it in items[k:last + 1])
     first = k
     while first > 0 and items[first].top - items[first - 1].bottom < leading \
-            and _overlaps(items[first - 1], items[k]) and not _between_ruled(items[first - 1], items[first], ruled):
+            and x0 <= items[first - 1].x0 and items[first - 1].x1 <= x1 \
+            and not _between_ruled(items[first - 1], items[first], ruled):
         first -= 1
     head_end = k
     while head_end < last and items[head_end + 1].top - items[head_end].bottom < leading:
@@ -224,6 +226,10 @@ def _grid(header: list[_Line], body: list[_Line], bounds: list[float], leading: 
         if spans is not None:
             spanned[c] = spans
             parent = [(r0, r1) for r0, r1, _ in spans]
+        elif c == 0:
+            caption = _caption(columns[c], ys)
+            if caption is not None:
+                spanned[c] = caption
     for c in range(ncols):
         filled = set()
         for r0, r1, gs in spanned.get(c, columns[c]):
@@ -233,6 +239,19 @@ def _grid(header: list[_Line], body: list[_Line], bounds: list[float], leading: 
             if r not in filled:
                 cells.append(Cell(r, c, 1, 1, bounds[c], ys[r], bounds[c + 1], ys[r + 1], []))
     return Table(bounds, ys, cells, True)
+
+
+def _caption(placed, ys: list[float]):
+    """A label beside the header and the rows below it, centred on them all (绩效指标 to the left of
+    一级指标 … and the indicators): it covers the header and those rows."""
+    r0, r1, gs = placed[0]
+    limit = placed[1][0] - 1 if len(placed) > 1 else len(ys) - 2
+    centre = _centre(gs)
+    for end in range(r1, limit + 1):
+        smallest = min(ys[r + 1] - ys[r] for r in range(0, end + 1))
+        if abs((ys[0] + ys[end + 1]) / 2 - centre) <= max(2.0, 0.3 * smallest):
+            return [(0, end, gs)] + placed[1:]
+    return None
 
 
 def _centre(gs: list[Glyph]) -> float:

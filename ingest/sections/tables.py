@@ -18,7 +18,7 @@ from ..readers.grid import Row
 from ..text import compact
 from ..form.categories import category_of
 from ..form.fields import unit_in
-from ..form.header import header_role
+from ..form.header import find_header, header_role
 from ..form.labels import match_label
 from ..form.pages import is_name_line
 from .vocabulary import DEPT_FORM_LABELS, column_role, unit_note
@@ -120,5 +120,8 @@ def table_shape(rows: list[Row], context: str | None = None) -> Shape:
     if context == "dept":
         return Shape("dept")
     if indicator_rows >= 2 or labels >= 2:
+        return Shape("form")
+    # an indicator grid's header over rows (a form's grid printed as a table of its own)
+    if len(rows) >= 2 and any(len(r.texts) >= 3 and find_header(r, list_roles=False) is not None for r in rows[:3]):
         return Shape("form")
     return Shape("other")
