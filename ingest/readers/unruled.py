@@ -79,7 +79,7 @@ def _table_at(items: list[_Line], k: int, ruled: list[Table]):
     if last == k:
         return None
     # the space between two lines of one cell: the narrowest gap between lines of one column
-    leading = LEADING * size
+    leading = _leading(items[k:last + 1], size)
     # the header band: the lines its wrapped headings are printed on, just above and below
     x0, x1 = min(it.x0 for it in items[k:last + 1]), max(it.x1 for it in items[k:last + 1])
     first = k
@@ -96,17 +96,32 @@ def _table_at(items: list[_Line], k: int, ruled: list[Table]):
     # the body: line by line while each line keeps to the columns (a title, a paragraph or the
     # next form's top runs across them and ends the table)
     gutters = _gutters(header, size)
+    kept: list[float] = []  # column bounds a cell's text touches (a name filling its column)
     end = head_end
     while end < last:
-        grown = _gutters(items[first:end + 2], size)
-        if len(grown) < 2 or _crossed(gutters, grown) >= 1:
+        runs = _runs(items[end + 1], size)
+        if any(a < x - size and b > x + size for x in kept for a, b in runs):
             break
+        grown = _gutters(items[first:end + 2], size)
+        lost = [(lo, hi) for lo, hi in gutters if not any(a < hi and lo < b for a, b in grown)]
+        edges = [_touching(runs, lo, hi, size) for lo, hi in lost]
+        # text run across a gutter ends the table (a title, a paragraph, the next form's top),
+        # unless the gutter only parts a heading from its column's text (a heading centred over
+        # text printed from the column's left)
+        body_so_far = items[head_end + 1:end + 1]
+        if any(e is None and not _heading_only(gutters, gap, body_so_far) for e, gap in zip(edges, lost)) \
+                or len(grown) + len(kept) + len(edges) - edges.count(None) < 2:
+            break
+        kept.extend(e for e in edges if e is not None)
         gutters, end = grown, end + 1
     last = end
-    bounds = _columns(items[first:last + 1], size)
+    inner = sorted([(a + b) / 2 for a, b in gutters] + kept)
+    inner = [x for k, x in enumerate(inner) if k == 0 or x - inner[k - 1] > 0.5 * size]
+    bounds = [min(it.x0 for it in items[first:last + 1])] + inner + [max(it.x1 for it in items[first:last + 1])]
     body = items[head_end + 1:last + 1]
     if not body or bounds is None or len(bounds) < 4:  # three columns at least
         return None
+    bounds = _merge_heading_columns(bounds, header, body)
     head_cols = {_column(bounds, g.cx) for h in header for g in h.glyphs}
     if len(head_cols) < 3:
         return None
@@ -114,6 +129,39 @@ def _table_at(items: list[_Line], k: int, ruled: list[Table]):
     if table is None:
         return None
     return table, first, last
+
+
+def _merge_heading_columns(bounds: list[float], header: list[_Line], body: list[_Line]) -> list[float]:
+    """A heading centred over its column with the column's text left-aligned and shorter than the
+    column leaves a gutter between them: a column with a heading and no text beside a column with
+    text and no heading is one column."""
+    while True:
+        n = len(bounds) - 1
+        heads, texts = [0] * n, [0] * n
+        for h in header:
+            for g in h.glyphs:
+                heads[_column(bounds, g.cx)] += 1
+        for ln in body:
+            for g in ln.glyphs:
+                texts[_column(bounds, g.cx)] += 1
+        total = sum(texts) or 1
+        for c in range(n - 1):
+            a, b = (c, c + 1)
+            lone_head = [x for x in (a, b) if heads[x] and texts[x] <= 0.02 * total]
+            lone_text = [x for x in (a, b) if not heads[x] and texts[x]]
+            if lone_head and lone_text:
+                bounds = bounds[:c + 1] + bounds[c + 2:]
+                break
+        else:
+            return bounds
+
+
+def _leading(lines: list[_Line], size: float) -> float:
+    """The gap under which two lines are one cell's text: a little over the narrowest gap between
+    two lines sharing a column (a wrapped cell's lines), at most ``LEADING`` character heights (when
+    no cell wraps, the narrowest gap is between rows)."""
+    gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:]) if _overlaps(a, b) and b.top - a.bottom > -0.05 * size]
+    return min(min(gaps) + 0.15 * size, LEADING * size) if gaps else LEADING * size
 
 
 def _overlaps(a: _Line, b: _Line) -> bool:
@@ -141,6 +189,41 @@ def _gutters(lines: list[_Line], size: float) -> list[tuple[float, float]]:
             out.append((reach, a))
         reach = max(reach, b)
     return out
+
+
+def _heading_only(gutters: list[tuple[float, float]], gap: tuple[float, float], body: list[_Line]) -> bool:
+    """Whether the column on one side of ``gap`` has no text of the body yet: only its heading."""
+    edges = sorted(gutters)
+    k = edges.index(gap)
+    left = edges[k - 1][1] if k > 0 else float("-inf")
+    right = edges[k + 1][0] if k + 1 < len(edges) else float("inf")
+    if not body:
+        return False
+    lines_left = sum(1 for ln in body if any(left <= g.cx <= gap[0] for g in ln.glyphs))
+    lines_right = sum(1 for ln in body if any(gap[1] <= g.cx <= right for g in ln.glyphs))
+    return min(lines_left, lines_right) == 0
+
+
+def _runs(line: _Line, size: float) -> list[tuple[float, float]]:
+    """A line's stretches of text (cut where two characters are 0.3 character heights apart)."""
+    out: list[tuple[float, float]] = []
+    for g in sorted(line.glyphs, key=lambda g: g.x0):
+        if out and g.x0 - out[-1][1] < 0.3 * size:
+            out[-1] = (out[-1][0], max(out[-1][1], g.x1))
+        else:
+            out.append((g.x0, g.x1))
+    return out
+
+
+def _touching(runs: list[tuple[float, float]], lo: float, hi: float, size: float) -> float | None:
+    """Where the column bound lies when a line's text fills the gutter (lo, hi) up to the next
+    column's text without running into it: None when the text runs across (a title, a paragraph)."""
+    for a, b in runs:
+        if a < hi and lo < b:
+            if a < lo - size and b > hi + size:
+                return None
+            return hi if a < lo else lo if b > hi else (lo + hi) / 2
+    return (lo + hi) / 2
 
 
 def _crossed(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> int:
