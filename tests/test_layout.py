@@ -77,7 +77,7 @@ def test_text_outside_tables_is_cut_at_wide_gaps():
 
 # ------------------------------------------------------------------ tables printed without rules
 
-def unruled_form(centred: bool = True) -> list[Glyph]:
+def unruled_form(centred: bool = True, footer: bool = True) -> list[Glyph]:
     """A grid without a single rule: 一级 and 二级 labels printed once for the rows they cover
     (centred on them, or at the top of the first), rows 18 points apart, one name wrapped."""
     rows = [("培训人次", "500人次"), ("覆盖乡镇", "12个"), ("完成率", "100%"), ("按时完成率", "100%"),
@@ -92,7 +92,7 @@ def unruled_form(centred: bool = True) -> list[Glyph]:
     for label, x, a, b in spans:
         y = (ys[a] + ys[b]) / 2 if centred else ys[a]
         glyphs += text(label, x, y, size=8.0) if len(label) > 6 else text(label, x, y)
-    return glyphs + text("填表人：张三", 0, 200) + text("（单位盖章）", 200, 260)
+    return glyphs + (text("填表人：张三", 0, 200) + text("（单位盖章）", 200, 260) if footer else [])
 
 
 def test_a_grid_printed_without_rules_keeps_its_columns_rows_and_centred_labels():
@@ -121,3 +121,21 @@ def test_a_paragraph_is_not_a_table_even_when_it_names_indicators():
         text("绩效目标：完成培训任务，三级指标详见附件。", 0, 14)
     layout = layout_page(para, [], 600, 100)
     assert not any(isinstance(b, Table) for b in layout.blocks)
+
+
+def test_an_unruled_table_continued_on_the_next_page_is_one_table():
+    from ingest.readers.pdf import PageInput, assemble
+
+    first = PageInput.laid_out(unruled_form(footer=False) + text("— 2 —", 280, 285), [], 600, 300)
+    assert first.carry is not None  # the page ends in a table printed without rules
+    rest = text("第3页续", 250, 2) + text("时效指标", 90, 40) + text("按时完成率", 180, 40) + \
+        text("100%", 330, 40) + text("成本指标", 90, 58) + text("人均培训成本", 180, 58) + text("≤800元", 330, 58)
+    second = PageInput.laid_out(rest, [], 600, 300, carry=first.carry)
+    doc = assemble([first, second], "pdf/layout")
+    grid = [r for r in doc.rows if r.grid]
+    assert {r.table for r in grid} == {1}  # one table over both pages
+    assert [c for c in grid[-2].cells if c[0] >= 1] == [(1, "时效指标"), (2, "按时完成率"), (3, "100%")]
+    assert [c for c in grid[-1].cells if c[0] >= 1] == [(1, "成本指标"), (2, "人均培训成本"), (3, "≤800元")]
+    # without the page before, the same lines are no table
+    alone = PageInput.laid_out(rest, [], 600, 300)
+    assert all(b.table is None for b in alone.blocks)

@@ -83,6 +83,7 @@ class Table:
     ys: list[float]
     cells: list[Cell]
     ruled_rows: bool = True  # rows separated by drawn lines (else rows come from the text's lines)
+    drawn: bool = True  # found from ruling lines (else from the text alone: readers/unruled.py)
 
     @property
     def top(self) -> float:
@@ -377,9 +378,11 @@ class PageLayout:
     height: float
 
 
-def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, height: float) -> PageLayout:
+def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, height: float,
+                carry: list[float] | None = None) -> PageLayout:
     """Tables from the page's rules, their cells filled with the glyphs inside them, and the other
-    glyphs as lines of text."""
+    glyphs as lines of text. ``carry``: the columns of a table printed without rules that ended the
+    page before, which this page's first lines may continue."""
     tables: list[Table] = []
     for group in _groups(merge_segments(segments)):
         table = build_table(group)
@@ -402,7 +405,7 @@ def layout_page(glyphs: list[Glyph], segments: list[Segment], width: float, heig
     free_lines = _overflow(tables, text_lines(free), index)
     from .unruled import find_tables  # (it builds on this module's cells and tables)
 
-    unruled, free_lines = find_tables(free_lines, tables)
+    unruled, free_lines = find_tables(free_lines, tables, carry)
     blocks: list[Table | Line] = list(unruled)
     for table in tables:
         if not table.ruled_rows:

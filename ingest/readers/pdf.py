@@ -43,9 +43,20 @@ class PageInput:
     ocr: bool = False
 
     @classmethod
-    def laid_out(cls, glyphs: list, segments: list, width: float, height: float, ocr: bool = False) -> "PageInput":
+    def laid_out(cls, glyphs: list, segments: list, width: float, height: float, ocr: bool = False,
+                 carry: list[float] | None = None) -> "PageInput":
         glyphs = _without_page_numbers(glyphs, height)
-        return cls(_blocks(layout_page(glyphs, segments, width, height).blocks, height, ocr), height, ocr)
+        return cls(_blocks(layout_page(glyphs, segments, width, height, carry).blocks, height, ocr), height, ocr)
+
+    @property
+    def carry(self) -> list[float] | None:
+        """The columns of the unruled table ending this page, for the next page to continue."""
+        for b in reversed(self.blocks):
+            if b.table is not None:
+                return list(b.table.xs) if not b.table.drawn else None
+            if b.top < (1 - _MARGIN) * self.height:  # text after the table: it ended on this page
+                return None
+        return None
 
     @classmethod
     def from_ocr(cls, page) -> "PageInput":
@@ -69,7 +80,8 @@ def read_pdf(data: bytes) -> Document:
                 recognised += page is not None
                 pages.append(page or PageInput([], pc.height))
             elif pc.geometry:
-                pages.append(PageInput.laid_out(pc.glyphs, pc.segments, pc.width, pc.height))
+                carry = pages[-1].carry if pages else None
+                pages.append(PageInput.laid_out(pc.glyphs, pc.segments, pc.width, pc.height, carry=carry))
             else:
                 pages.append(PageInput(_text_blocks(pc.text), pc.height))
             blocks = pages[-1].blocks
@@ -204,7 +216,8 @@ def _document(pages: list[PageInput], notes: list[str], reader: str) -> Document
                 if not carried:
                     table_no += 1
                 else:
-                    if table_rows and last_row is not None and _fragment(table_rows[0], last_row):
+                    # (a table without rules has its rows cut by its text: no row is broken by the page)
+                    if table_rows and last_row is not None and block.table.drawn and _fragment(table_rows[0], last_row):
                         _extend(lines, last_row, table_rows[0])  # a row broken by the page: its tail
                         table_rows = table_rows[1:]
                 last_table = block.table

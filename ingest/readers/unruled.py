@@ -38,14 +38,23 @@ class _Line:
         self.text = "".join(g.text for g in glyphs).replace(" ", "")
 
 
-def find_tables(lines: list[list[Glyph]], ruled: list[Table]) -> tuple[list[Table], list[list[Glyph]]]:
-    """The unruled tables among a page's free lines (top to bottom) and the lines left over."""
-    if len(lines) < 4:
-        return [], lines
+def find_tables(lines: list[list[Glyph]], ruled: list[Table],
+                carry: list[float] | None = None) -> tuple[list[Table], list[list[Glyph]]]:
+    """The unruled tables among a page's free lines (top to bottom) and the lines left over;
+    ``carry``: the columns of an unruled table that ended the page before."""
     items = [_Line(ln) for ln in lines if ln]
     tables: list[Table] = []
     used: set[int] = set()
     k = 0
+    if carry and items:
+        found = _continued(items, ruled, carry)
+        if found is not None:
+            table, first, last = found
+            tables.append(table)
+            used.update(range(first, last + 1))
+            k = last + 1
+    if len(items) < 4 and not tables:
+        return [], lines
     while k < len(items):
         if _header_words(items[k].text) < 1:
             k += 1
@@ -61,6 +70,31 @@ def find_tables(lines: list[list[Glyph]], ruled: list[Table]) -> tuple[list[Tabl
     if not tables:
         return [], lines
     return tables, [it.glyphs for i, it in enumerate(items) if i not in used]
+
+
+def _continued(items: list[_Line], ruled: list[Table], bounds: list[float]):
+    """The first lines of a page continuing an unruled table from the page before: under at most
+    two lines of another kind (a running head, 续表), lines whose text keeps to the table's columns
+    and fills two of them at least."""
+    size = sorted(it.size for it in items[:6])[len(items[:6]) // 2]
+    inner = bounds[1:-1]
+
+    def keeps(it: _Line) -> bool:
+        return it.x0 >= bounds[0] - size and it.x1 <= bounds[-1] + size and \
+            not any(a < x - size and b > x + size for x in inner for a, b in _runs(it, size))
+
+    start = next((k for k, it in enumerate(items[:3]) if keeps(it)
+                  and len({_column(bounds, g.cx) for g in it.glyphs}) >= 2), None)
+    if start is None or (ruled and ruled[0].top < items[start].top):
+        return None
+    last = start
+    while last + 1 < len(items):
+        nxt, cur = items[last + 1], items[last]
+        if nxt.top - cur.bottom > PARAGRAPH_GAP * size or _between_ruled(cur, nxt, ruled) or not keeps(nxt):
+            break
+        last += 1
+    table = _grid([], items[start:last + 1], bounds, _leading(items[start:last + 1], size))
+    return None if table is None else (table, start, last)
 
 
 def _header_words(text: str) -> int:
@@ -262,11 +296,14 @@ def _grid(header: list[_Line], body: list[_Line], bounds: list[float], leading: 
     # the anchor column: the most entries, each the fewest lines
     anchor = max(range(ncols), key=lambda c: (len(blocks[c]), -sum(len(b) for b in blocks[c]), c))
     marks = blocks[anchor]
-    if len(marks) < 2:
+    if len(marks) < (2 if header else 1):
         return None
     spans = [(min(top[id(p)] for p in b), max(bottom[id(p)] for p in b)) for b in blocks_all(blocks)]
-    head_bottom = max(h.bottom for h in header)
-    ys = [min(h.top for h in header), head_bottom]
+    if header:
+        ys = [min(h.top for h in header), max(h.bottom for h in header)]
+    else:  # a table continued from the page before: no header row of its own
+        top_y = min(ln.top for ln in body) - 0.5
+        ys = [top_y, top_y]
     for a, b in zip(marks, marks[1:]):
         lo = (top[id(a[0])] + bottom[id(a[-1])]) / 2
         hi = (top[id(b[0])] + bottom[id(b[-1])]) / 2
@@ -321,7 +358,7 @@ def _grid(header: list[_Line], body: list[_Line], bounds: list[float], leading: 
         for r in range(1, nrows + 1):
             if r not in filled:
                 cells.append(Cell(r, c, 1, 1, bounds[c], ys[r], bounds[c + 1], ys[r + 1], []))
-    return Table(bounds, ys, cells, True)
+    return Table(bounds, ys, cells, True, drawn=False)
 
 
 def _caption(placed, ys: list[float]):
