@@ -102,6 +102,10 @@ def _funds(d) -> float | None:
     return d.funds_total if d.funds_total is not None else d.funds_annual
 
 
+def _one_ocr_thread() -> None:
+    os.environ["KB_OCR_THREADS"] = "1"
+
+
 def _timed_read(path: Path):
     started = time.perf_counter()
     declarations, error = read_file(path)
@@ -174,8 +178,10 @@ def evaluate(cities: list[str] | None = None) -> tuple[CityScore, dict[str, City
     # read in one process per CPU, as kb build does (OCR of the scanned documents is most of the time)
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
-        reads = dict(zip(names, pool.map(_timed_read, [CORPUS / n for n in names])))
+    # the longest reads first (scans go to OCR), one OCR thread per process, as kb build runs them
+    order = sorted(names, key=lambda n: -(CORPUS / n).stat().st_size)
+    with ProcessPoolExecutor(max(1, os.cpu_count() or 1), initializer=_one_ocr_thread) as pool:
+        reads = dict(zip(order, pool.map(_timed_read, [CORPUS / n for n in order])))
     for name in names:
         s = score_document(CORPUS / name, documents[name], by_file.get(name, []), reads[name])
         city = city_of(name)

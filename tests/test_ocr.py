@@ -59,19 +59,35 @@ def indicators(data: bytes, name: str) -> set[tuple[str, str]]:
     return {(norm(i.name), norm(i.value)) for d in result.declarations for i in d.indicators}
 
 
+def _reading(k: int, stem: str):
+    pdf = (HERE / "formats" / f"{stem}.pdf").read_bytes()
+    text = indicators(pdf, f"{stem}.pdf")
+    scan = indicators(scanned_pdf(pdf), f"{stem}-扫描件.pdf")
+    photo = set()
+    for i, page in enumerate(_pages(pdf, dpi=200)):
+        photo |= indicators(photographed(page, k * 10 + i), f"{stem}-照片{i + 1}.jpg")
+    return text, scan, photo
+
+
+def _init_worker() -> None:
+    import os
+
+    os.environ["KB_OCR_THREADS"] = "1"  # one OCR thread per process, as kb build's workers run it
+
+
 @pytest.fixture(scope="module")
 def readings():
-    """Per form: the indicators its text PDF reads, and those its scan and its photo read."""
-    out = {}
-    for k, stem in enumerate(STEMS):
-        pdf = (HERE / "formats" / f"{stem}.pdf").read_bytes()
-        text = indicators(pdf, f"{stem}.pdf")
-        scan = indicators(scanned_pdf(pdf), f"{stem}-扫描件.pdf")
-        photo = set()
-        for i, page in enumerate(_pages(pdf, dpi=200)):
-            photo |= indicators(photographed(page, k * 10 + i), f"{stem}-照片{i + 1}.jpg")
-        out[stem] = (text, scan, photo)
-    return out
+    """Per form: the indicators its text PDF reads, and those its scan and its photo read (the
+    forms read in one process per core, as kb build reads files)."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(len(STEMS), os.cpu_count() or 1)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker) as pool:
+        results = list(pool.map(_reading, range(len(STEMS)), STEMS))
+    return dict(zip(STEMS, results))
 
 
 def _share(readings, which: int) -> tuple[int, int]:
