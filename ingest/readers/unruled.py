@@ -206,14 +206,6 @@ def _between_ruled(a: _Line, b: _Line, ruled: list[Table]) -> bool:
     return any(a.bottom <= t.top + 1 and t.bottom - 1 <= b.top for t in ruled)
 
 
-def _columns(lines: list[_Line], size: float) -> list[float] | None:
-    """Column bounds: the middles of the vertical gutters no glyph of the lines crosses."""
-    gutters = _gutters(lines, size)
-    x0 = min(ln.x0 for ln in lines)
-    x1 = max(ln.x1 for ln in lines)
-    return [x0] + [(a + b) / 2 for a, b in gutters] + [x1] if gutters else None
-
-
 def _gutters(lines: list[_Line], size: float) -> list[tuple[float, float]]:
     spans = sorted((g.x0, g.x1) for ln in lines for g in ln.glyphs)
     out = []
@@ -260,11 +252,6 @@ def _touching(runs: list[tuple[float, float]], lo: float, hi: float, size: float
     return (lo + hi) / 2
 
 
-def _crossed(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> int:
-    """How many of the gutters a new line took away."""
-    return sum(1 for lo, hi in before if not any(a < hi and lo < b for a, b in after))
-
-
 def _column(bounds: list[float], x: float) -> int:
     for i in range(len(bounds) - 2, -1, -1):
         if x >= bounds[i]:
@@ -298,7 +285,7 @@ def _grid(header: list[_Line], body: list[_Line], bounds: list[float], leading: 
     marks = blocks[anchor]
     if len(marks) < (2 if header else 1):
         return None
-    spans = [(min(top[id(p)] for p in b), max(bottom[id(p)] for p in b)) for b in blocks_all(blocks)]
+    spans = [(min(top[id(p)] for p in b), max(bottom[id(p)] for p in b)) for col in blocks.values() for b in col]
     if header:
         ys = [min(h.top for h in header), max(h.bottom for h in header)]
     else:  # a table continued from the page before: no header row of its own
@@ -380,11 +367,6 @@ def _centre(gs: list[Glyph]) -> float:
 
 def _height(gs: list[Glyph]) -> float:
     return sorted(g.size for g in gs)[len(gs) // 2]
-
-
-def blocks_all(blocks: dict[int, list[list[list[Glyph]]]]):
-    for col in blocks.values():
-        yield from col
 
 
 def _widest_gap(spans: list[tuple[float, float]], lo: float, hi: float) -> float:
